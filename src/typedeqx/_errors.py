@@ -1,0 +1,33 @@
+"""The library's exception types.
+
+Every error typedeqx raises on purpose is one of these, with `__module__` set to
+`typedeqx` so that tracebacks name the public module.
+"""
+
+import dataclasses
+
+
+class ModuleError(TypeError):
+    """A `Module` was declared, built or mutated in a way the Module contract forbids.
+
+    Raised for: assigning to a field after `__init__`, an `__init__` that leaves a
+    field unset, instantiating a class with unresolved abstract members.
+    """
+
+
+class TreeError(ValueError):
+    """A tree operation (`tree_at`, `combine`, ...) was given trees or arguments that
+    do not fit together."""
+
+
+for _cls in (ModuleError, TreeError):
+    _cls.__module__ = "typedeqx"
+del _cls
+
+
+class FrozenFieldError(dataclasses.FrozenInstanceError):
+    """A field of a built `Module` was assigned or deleted. (An `AttributeError`, as
+    for frozen dataclasses.)"""
+
+
+FrozenFieldError.__module__ = "typedeqx"

@@ -1,0 +1,7 @@
+"""Prebuilt layers, each a checked `Module`."""
+
+from ._linear import Identity as Identity
+from ._linear import Linear as Linear
+from ._mlp import MLP as MLP
+from ._sequential import Lambda as Lambda
+from ._sequential import Sequential as Sequential

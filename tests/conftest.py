@@ -1,0 +1,20 @@
+"""Test-wide settings: strict JAX promotion rules, warnings as errors (see
+pyproject.toml), and a `getkey` fixture handing out fresh PRNG keys."""
+
+import itertools
+
+import jax
+import jax.random as jr
+import pytest
+
+jax.config.update("jax_numpy_rank_promotion", "raise")
+jax.config.update("jax_numpy_dtype_promotion", "strict")
+jax.config.update("jax_platforms", "cpu")
+
+
+@pytest.fixture
+def getkey():
+    """A function that returns a new, distinct PRNG key on each call."""
+    counter = itertools.count()
+    base = jr.PRNGKey(0)
+    return lambda: jr.fold_in(base, next(counter))
