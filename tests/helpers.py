@@ -16,7 +16,9 @@ def tree_allclose(x: Any, y: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> 
         return False
     for a, b in zip(xl, yl):
         if is_array(a) and is_array(b):
-            if np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=rtol, atol=atol):
+            if np.shape(a) != np.shape(b) or not np.allclose(
+                a, b, rtol=rtol, atol=atol
+            ):
                 return False
         elif a != b:
             return False

@@ -101,7 +101,7 @@ def raise_unresolved(cls: type, unresolved: dict[str, Kind]) -> None:
     """Raise the error for instantiating a class with abstract members left."""
     listed = ", ".join(f"{m} ({k})" for m, k in sorted(unresolved.items()))
     raise ModuleError(
-        f"Cannot instantiate abstract module {cls.__qualname__}: it does not provide "
+        f"Cannot instantiate abstract module {cls.__name__}: it does not provide "
         f"{listed}. Define them in a subclass as fields, class attributes or "
         "properties, and instantiate that subclass."
     )

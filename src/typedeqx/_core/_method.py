@@ -8,7 +8,7 @@
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax.tree_util as jtu
 
@@ -81,7 +81,7 @@ class MethodDescriptor:
 
     def __init__(self, func: Callable[..., Any]) -> None:
         self.__func__ = func
-        functools.update_wrapper(self, func)
+        functools.update_wrapper(cast(Any, self), func)
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:

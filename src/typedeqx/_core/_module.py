@@ -17,12 +17,12 @@ What happens when:
 import abc
 import dataclasses
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import jax.tree_util as jtu
 
 from .._errors import FrozenFieldError, ModuleError
-from ._abstract import raise_unresolved, split_abstract
+from ._abstract import Kind, raise_unresolved, split_abstract
 from ._field import CONVERTER, STATIC
 from ._flatten import register_module_pytree
 from ._method import MethodDescriptor, wants_wrapping
@@ -41,8 +41,8 @@ def _wrap_methods(namespace: dict[str, Any]) -> None:
             namespace[name] = MethodDescriptor(value)
 
 
-def _field_plan(cls: type) -> None:
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+def _field_plan(cls: Any) -> None:
+    fields = dataclasses.fields(cls)
     dynamic = [f.name for f in fields if not f.metadata.get(STATIC, False)]
     static = [f.name for f in fields if f.metadata.get(STATIC, False)]
     setattr(cls, "__typedeqx_field_names__", frozenset(f.name for f in fields))
@@ -55,14 +55,18 @@ def _field_plan(cls: type) -> None:
     setattr(
         cls,
         "__typedeqx_converters__",
-        tuple((f.name, f.metadata[CONVERTER]) for f in fields if CONVERTER in f.metadata),
+        tuple(
+            (f.name, f.metadata[CONVERTER]) for f in fields if CONVERTER in f.metadata
+        ),
     )
     register_module_pytree(cls, dynamic, static)
 
 
 def _check_init_plan(cls: type) -> tuple[Any, ...]:
     return tuple(
-        k.__dict__["__check_init__"] for k in cls.__mro__ if "__check_init__" in k.__dict__
+        k.__dict__["__check_init__"]
+        for k in cls.__mro__
+        if "__check_init__" in k.__dict__
     )
 
 
@@ -70,8 +74,18 @@ class _ModuleMeta(abc.ABCMeta):
     """Metaclass of `Module`: builds the dataclass and PyTree at class creation, and
     runs the initialisation protocol at construction."""
 
+    __typedeqx_user_init__: bool
+    __typedeqx_abstract_vars__: dict[str, Kind]
+    __typedeqx_abstract__: bool
+    __typedeqx_check_inits__: tuple[Any, ...]
+    __typedeqx_class_hook__: Any
+
     def __new__(
-        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+        mcs,
+        name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        **kwargs: Any,
     ) -> "_ModuleMeta":
         unresolved = split_abstract(name, bases, namespace)
         _wrap_methods(namespace)
@@ -80,7 +94,7 @@ class _ModuleMeta(abc.ABCMeta):
             getattr(b, "__typedeqx_user_init__", False) for b in bases
         )
         cls.__typedeqx_user_init__ = user_init
-        dataclasses.dataclass(init=not user_init, repr=False, eq=False)(cls)
+        dataclasses.dataclass(init=not user_init, repr=False, eq=False)(cast(Any, cls))
         _field_plan(cls)
         cls.__typedeqx_abstract_vars__ = unresolved
         cls.__typedeqx_abstract__ = bool(unresolved or cls.__abstractmethods__)
@@ -93,11 +107,12 @@ class _ModuleMeta(abc.ABCMeta):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls.__typedeqx_abstract__:
             _raise_abstract(cls)
-        self = cls.__new__(cls)
+        kls: Any = cls
+        self = kls.__new__(kls)
         key = id(self)
         _initialising.add(key)
         try:
-            cls.__init__(self, *args, **kwargs)
+            kls.__init__(self, *args, **kwargs)
         finally:
             _initialising.discard(key)
         _finish_init(cls, self)
@@ -109,7 +124,7 @@ def _raise_abstract(cls: Any) -> None:
         raise_unresolved(cls, cls.__typedeqx_abstract_vars__)
     methods = ", ".join(sorted(cls.__abstractmethods__))
     raise ModuleError(
-        f"Cannot instantiate abstract module {cls.__qualname__}: abstract methods "
+        f"Cannot instantiate abstract module {cls.__name__}: abstract methods "
         f"{methods} are not implemented. Subclass it and define them."
     )
 
@@ -124,7 +139,7 @@ def _finish_init(cls: Any, self: Any) -> None:
                 d[name] = factory()
             else:
                 raise ModuleError(
-                    f"{cls.__qualname__}.__init__ finished without setting field "
+                    f"{cls.__name__}.__init__ finished without setting field "
                     f"{name!r}. Assign `self.{name} = ...` in __init__ or give the "
                     "field a default."
                 )
@@ -133,7 +148,7 @@ def _finish_init(cls: Any, self: Any) -> None:
     for name in cls.__typedeqx_static_names__:
         if _is_array(d[name]):
             warnings.warn(
-                f"{cls.__qualname__}.{name} is a static field holding an array; "
+                f"{cls.__name__}.{name} is a static field holding an array; "
                 "static fields are part of the tree structure and must be hashable "
                 "configuration. Make it a normal field.",
                 UserWarning,
@@ -144,6 +159,11 @@ def _finish_init(cls: Any, self: Any) -> None:
         check_fields(self)
     for check_init in cls.__typedeqx_check_inits__:
         check_init(self)
+
+
+def _field_names(cls: Any) -> frozenset[str]:
+    names: frozenset[str] = cls.__typedeqx_field_names__
+    return names
 
 
 def _is_array(x: Any) -> bool:
@@ -175,23 +195,23 @@ class Module(metaclass=_ModuleMeta):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if id(self) in _initialising:
-            if name in type(self).__typedeqx_field_names__:
+            if name in _field_names(type(self)):
                 object.__setattr__(self, name, value)
                 return
             raise ModuleError(
-                f"Cannot set {type(self).__qualname__}.{name}: it is not a field. "
+                f"Cannot set {type(self).__name__}.{name}: it is not a field. "
                 f"Declare it in the class body (`{name}: <type>`) before assigning it "
                 "in __init__."
             )
         raise FrozenFieldError(
-            f"Cannot assign {type(self).__qualname__}.{name}: modules are immutable "
+            f"Cannot assign {type(self).__name__}.{name}: modules are immutable "
             f"after __init__. Make an updated copy instead: "
             f"`typedeqx.tree_at(lambda m: m.{name}, module, new_value)`."
         )
 
     def __delattr__(self, name: str) -> None:
         raise FrozenFieldError(
-            f"Cannot delete {type(self).__qualname__}.{name}: modules are immutable."
+            f"Cannot delete {type(self).__name__}.{name}: modules are immutable."
         )
 
     def __eq__(self, other: object) -> Any:

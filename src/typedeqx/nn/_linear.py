@@ -47,7 +47,9 @@ class Linear(Module):
         dtype = default_floating_dtype() if dtype is None else dtype
         wkey, bkey = jr.split(key)
         self.weight = uniform_fan_in(wkey, (out_size, in_size), in_size, dtype)
-        self.bias = uniform_fan_in(bkey, (out_size,), in_size, dtype) if use_bias else None
+        self.bias = (
+            uniform_fan_in(bkey, (out_size,), in_size, dtype) if use_bias else None
+        )
         self.in_features = in_features
         self.out_features = out_features
         self.use_bias = use_bias
@@ -90,8 +92,8 @@ class Identity(Module):
     def __init__(self, *args: Any, **kwargs: Any):
         del args, kwargs
 
-    def __call__(self, x: Shaped[Array, "*shape"], *, key: Any = None) -> Shaped[
-        Array, "*shape"
-    ]:
+    def __call__(
+        self, x: Shaped[Array, "*shape"], *, key: Any = None
+    ) -> Shaped[Array, "*shape"]:
         """**Arguments:** `x`, an array of any shape. **Returns:** `x`."""
         return x

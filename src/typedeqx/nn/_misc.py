@@ -10,7 +10,7 @@ from jaxtyping import Array, PRNGKeyArray
 
 def default_floating_dtype() -> jnp.dtype:
     """float64 when JAX runs with x64 enabled, else float32."""
-    return jnp.dtype(jnp.float64 if jax.config.jax_enable_x64 else jnp.float32)
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
 
 
 def uniform_fan_in(

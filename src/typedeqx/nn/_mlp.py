@@ -90,4 +90,5 @@ class MLP(Module):
         """
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
-        return self.final_activation(self.layers[-1](x))
+        y: Array = self.final_activation(self.layers[-1](x))
+        return y

@@ -41,7 +41,11 @@ class Sequential(Module):
 
         The last layer's output.
         """
-        keys = [None] * len(self.layers) if key is None else jr.split(key, len(self.layers))
+        keys = (
+            [None] * len(self.layers)
+            if key is None
+            else jr.split(key, len(self.layers))
+        )
         for layer, subkey in zip(self.layers, keys):
             x = layer(x, key=subkey)
         return x

@@ -1,0 +1,69 @@
+"""nn.Linear and nn.Identity: shapes, initialisation, Equinox parity, errors."""
+
+import equinox
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import typedeqx as eqx
+
+
+def test_shapes_and_call(getkey):
+    layer = eqx.nn.Linear(3, 4, key=getkey())
+    assert layer.weight.shape == (4, 3) and layer.bias.shape == (4,)
+    assert layer.weight.dtype == jnp.float32
+    x = jnp.arange(3.0)
+    assert np.allclose(layer(x), layer.weight @ x + layer.bias)
+
+
+def test_initialisation_bounds(getkey):
+    layer = eqx.nn.Linear(16, 256, key=getkey())
+    limit = 1 / np.sqrt(16)
+    assert np.all(np.abs(layer.weight) <= limit)
+    assert np.all(np.abs(layer.bias) <= limit)
+    assert np.abs(layer.weight).max() > 0.9 * limit
+
+
+def test_same_initialisation_as_equinox(getkey):
+    key = getkey()
+    ours = eqx.nn.Linear(5, 7, key=key)
+    theirs = equinox.nn.Linear(5, 7, key=key)
+    assert np.array_equal(ours.weight, theirs.weight)
+    assert np.array_equal(ours.bias, theirs.bias)
+
+
+def test_no_bias(getkey):
+    layer = eqx.nn.Linear(2, 3, use_bias=False, key=getkey())
+    assert layer.bias is None
+    assert len(jax.tree_util.tree_leaves(layer)) == 1
+    assert layer(jnp.ones(2)).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    ("fin", "fout", "xshape", "yshape"),
+    [("scalar", 3, (), (3,)), (3, "scalar", (3,), ()), ("scalar", "scalar", (), ())],
+)
+def test_scalar_features(getkey, fin, fout, xshape, yshape):
+    layer = eqx.nn.Linear(fin, fout, key=getkey())
+    assert layer(jnp.ones(xshape)).shape == yshape
+
+
+def test_dtype(getkey):
+    layer = eqx.nn.Linear(2, 2, dtype=jnp.float16, key=getkey())
+    assert layer.weight.dtype == jnp.float16
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "vector", True])
+def test_bad_sizes(getkey, bad):
+    with pytest.raises(
+        ValueError, match=r"in_features=\.\.\.\) must be a non-negative int"
+    ):
+        eqx.nn.Linear(bad, 2, key=getkey())
+
+
+def test_identity():
+    ident = eqx.nn.Identity(1, 2, foo=3)
+    x = jnp.ones((2, 3))
+    assert ident(x) is x
+    assert jax.tree_util.tree_leaves(ident) == []
