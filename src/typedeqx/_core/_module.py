@@ -22,6 +22,7 @@ from typing import Any, ClassVar, cast
 import jax.tree_util as jtu
 
 from .._errors import FrozenFieldError, ModuleError
+from .._filters import is_array
 from ._abstract import Kind, raise_unresolved, split_abstract
 from ._field import CONVERTER, STATIC
 from ._flatten import register_module_pytree
@@ -146,7 +147,7 @@ def _finish_init(cls: Any, self: Any) -> None:
     for name, converter in cls.__typedeqx_converters__:
         d[name] = converter(d[name])
     for name in cls.__typedeqx_static_names__:
-        if _is_array(d[name]):
+        if is_array(d[name]):
             warnings.warn(
                 f"{cls.__name__}.{name} is a static field holding an array; "
                 "static fields are part of the tree structure and must be hashable "
@@ -159,17 +160,6 @@ def _finish_init(cls: Any, self: Any) -> None:
         check_fields(self)
     for check_init in cls.__typedeqx_check_inits__:
         check_init(self)
-
-
-def _field_names(cls: Any) -> frozenset[str]:
-    names: frozenset[str] = cls.__typedeqx_field_names__
-    return names
-
-
-def _is_array(x: Any) -> bool:
-    from .._filters import is_array
-
-    return is_array(x)
 
 
 class Module(metaclass=_ModuleMeta):
@@ -190,12 +180,13 @@ class Module(metaclass=_ModuleMeta):
     ```
     """
 
+    __typedeqx_field_names__: ClassVar[frozenset[str]]
     __typedeqx_class_hook__: ClassVar[Any] = None
     __typedeqx_check_fields__: ClassVar[Any] = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if id(self) in _initialising:
-            if name in _field_names(type(self)):
+            if name in type(self).__typedeqx_field_names__:
                 object.__setattr__(self, name, value)
                 return
             raise ModuleError(
