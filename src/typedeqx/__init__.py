@@ -25,10 +25,37 @@ from ._core import Module as Module
 from ._core import field as field
 
 # --- tree tools ---
+from ._pretty import tree_pformat as tree_pformat
+from ._tree import tree_at as tree_at
+from ._tree import tree_equal as tree_equal
+from ._update import apply_updates as apply_updates
+from ._update import tree_inference as tree_inference
 
 # --- checked ---
+from ._core._batched import Batched as Batched
+from ._core._checked import checked as checked
+from ._core._shape_error import ShapeError as ShapeError
+from ._core._switch import checks as checks
 
 # --- transformations ---
+from ._errors import TransformError as TransformError
+from ._transform import filter_checkpoint as filter_checkpoint
+from ._transform import filter_closure_convert as filter_closure_convert
+from ._transform import filter_custom_jvp as filter_custom_jvp
+from ._transform import filter_custom_vjp as filter_custom_vjp
+from ._transform import filter_eval_shape as filter_eval_shape
+from ._transform import filter_grad as filter_grad
+from ._transform import filter_hessian as filter_hessian
+from ._transform import filter_jacfwd as filter_jacfwd
+from ._transform import filter_jacrev as filter_jacrev
+from ._transform import filter_jit as filter_jit
+from ._transform import filter_make_jaxpr as filter_make_jaxpr
+from ._transform import filter_pmap as filter_pmap
+from ._transform import filter_pure_callback as filter_pure_callback
+from ._transform import filter_shard as filter_shard
+from ._transform import filter_value_and_grad as filter_value_and_grad
+from ._transform import filter_vmap as filter_vmap
+from ._transform import if_array as if_array
 
 # --- nn (imported last: layers are built on everything above) ---
 from . import nn as nn

@@ -20,7 +20,13 @@ class TreeError(ValueError):
     do not fit together."""
 
 
-for _cls in (ModuleError, TreeError):
+class TransformError(ValueError):
+    """A filtered transformation was called with arguments it cannot handle: an
+    unhashable static leaf under `filter_jit`, `in_axes` that do not fit the
+    arguments under `filter_vmap`, a missing argument to differentiate, ..."""
+
+
+for _cls in (ModuleError, TreeError, TransformError):
     _cls.__module__ = "typedeqx"
 del _cls
 

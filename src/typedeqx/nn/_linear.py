@@ -7,9 +7,11 @@ import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray, Shaped
 
 from .._core import Module, field
+from .._core._checked import checked
 from ._misc import default_floating_dtype, uniform_fan_in
 
 
+@checked
 class Linear(Module):
     """An affine map `y = W x + b`.
 
@@ -86,6 +88,7 @@ def _size(name: str, value: int | str) -> int:
     return value
 
 
+@checked
 class Identity(Module):
     """Returns its input unchanged. Accepts and ignores any constructor arguments."""
 

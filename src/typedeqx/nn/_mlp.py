@@ -8,6 +8,7 @@ import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._core import Module, field
+from .._core._checked import checked
 from ._linear import Linear
 
 
@@ -15,6 +16,7 @@ def _identity(x: Any) -> Any:
     return x
 
 
+@checked
 class MLP(Module):
     """A multi-layer perceptron: `depth` hidden layers of `width_size` units.
 

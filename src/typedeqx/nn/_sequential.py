@@ -6,8 +6,10 @@ from typing import Any, overload
 import jax.random as jr
 
 from .._core import Module
+from .._core._checked import checked
 
 
+@checked
 class Lambda(Module):
     """Wraps a plain function as a layer, so that it accepts (and ignores) `key`."""
 
@@ -18,6 +20,7 @@ class Lambda(Module):
         return self.fn(x)
 
 
+@checked
 class Sequential(Module):
     """Calls layers one after another, each on the previous one's output.
 

@@ -1,0 +1,197 @@
+"""`@checked`: shape contracts on Module classes and functions.
+
+On a Module subclass it installs two hooks that the Module metaclass calls:
+`__typedeqx_class_hook__` (every subclass, at creation: wrap its annotated methods)
+and `__typedeqx_check_fields__` (every instance, after `__init__` and converters,
+before `__check_init__`). On a plain function it wraps the function. The wrappers
+check on a memo miss only; see README.md in this folder.
+"""
+
+import functools
+import inspect
+import os
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from ._call import BoundPlan, CallPlan
+from ._method import MethodDescriptor
+from ._module import Module
+from ._paths import relocate
+from ._plan import class_plan
+from ._shape_error import ShapeError
+from ._switch import checks_enabled
+
+_Class = TypeVar("_Class", bound=type)
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+try:  # JAX drops frames from excluded paths when an error crosses jit/vmap/grad,
+    # so a ShapeError raised while tracing ends at the user's call.
+    from jax._src import traceback_util
+
+    traceback_util.register_exclusion(os.path.dirname(os.path.abspath(__file__)))
+except (ImportError, AttributeError):  # pragma: no cover - private JAX API moved
+    pass
+
+
+@overload
+def checked(obj: _Class) -> _Class: ...
+@overload
+def checked(obj: _C) -> _C: ...
+def checked(obj: Any) -> Any:
+    """Check the jaxtyping annotations of a Module class or a function at runtime.
+
+    On a `Module` subclass: every annotated field is checked after `__init__`, and
+    `__call__` and every other annotated method at each call, with `self`'s fields
+    binding their dimension names (static int fields bind the dimension of their
+    own name) before the arguments and the return value are checked against the
+    same bindings. Subclasses are checked too. On a function: the arguments and
+    return value, with dimensions shared between them (like
+    `jaxtyping.jaxtyped(typechecker=beartype)`).
+
+    Under `jax.jit`, `vmap`, `grad` and `lax.scan` the checks run on tracers at trace
+    time. A failure raises [`ShapeError`][].
+
+    **Arguments:**
+
+    - `obj`: a `Module` subclass or a function.
+
+    **Returns:**
+
+    The class itself (with hooks installed), or a wrapped function.
+
+    ```python
+    @typedeqx.checked
+    class Linear(typedeqx.Module):
+        weight: Float[Array, "out in"]
+
+        def __call__(self, x: Float[Array, " in"]) -> Float[Array, " out"]:
+            return self.weight @ x
+    ```
+    """
+    if isinstance(obj, type):
+        if not issubclass(obj, Module):
+            raise ValueError(
+                f"typedeqx.checked applies to Module subclasses and functions; got the "
+                f"class {obj.__qualname__}. Subclass typedeqx.Module."
+            )
+        setattr(obj, "__typedeqx_class_hook__", staticmethod(_prepare_class))
+        setattr(obj, "__typedeqx_check_fields__", staticmethod(_check_fields))
+        _adopt_inherited(obj)
+        _prepare_class(obj)
+        return obj
+    if callable(obj):
+        return _wrap_function(obj)
+    raise ValueError(
+        f"typedeqx.checked applies to Module subclasses and functions; got "
+        f"{type(obj).__name__}."
+    )
+
+
+def _prepare_class(cls: type) -> None:
+    """Wrap the annotated methods defined in `cls`'s own body."""
+    for name, value in list(cls.__dict__.items()):
+        if isinstance(value, MethodDescriptor):
+            func = value.__func__
+            if getattr(func, "__annotations__", None) and not getattr(
+                func, "__typedeqx_checked__", False
+            ):
+                setattr(cls, name, MethodDescriptor(_wrap_method(func, cls)))
+    try:  # compile now when the annotations resolve; otherwise on first use
+        class_plan(cls)
+    except Exception:
+        pass
+
+
+def _adopt_inherited(cls: type) -> None:
+    """Check the annotated methods `cls` inherits from unchecked Module bases too: the
+    decorated class is where the user opted in."""
+    for base in cls.__mro__[1:]:
+        for name, value in base.__dict__.items():
+            if not isinstance(value, MethodDescriptor) or name in cls.__dict__:
+                continue
+            fresh = not getattr(value.__func__, "__typedeqx_checked__", False)
+            if fresh and inspect.getattr_static(cls, name) is value:
+                setattr(cls, name, value)
+
+
+def _check_fields(obj: Any) -> None:
+    __tracebackhide__ = True
+    if checks_enabled():
+        class_plan(type(obj)).check_init(obj)
+
+
+def _wrap_method(func: Callable[..., Any], owner: type) -> Callable[..., Any]:
+    plans: dict[type, BoundPlan] = {}
+    call: list[CallPlan] = []
+
+    def bind(cls: type) -> BoundPlan:
+        if not call:
+            call.append(CallPlan(func, owner, method=True))
+        plan = plans[cls] = BoundPlan(call[0], class_plan(cls))
+        return plan
+
+    @functools.wraps(func)
+    def checked_method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if not checks_enabled():
+            return func(self, *args, **kwargs)
+        plan = plans.get(type(self)) or bind(type(self))
+        try:
+            entry = plan.memo.get(plan.key(self, args, kwargs))
+        except (KeyError, TypeError):  # a missing field, an unhashable value
+            entry = None
+        if entry is None:
+            entry = plan.check_call(self, args, kwargs)
+        elif plan.has_always:
+            plan.check_always(self, args, kwargs)
+        try:
+            out = func(self, *args, **kwargs)
+        except ShapeError as error:
+            relocate(error, self)
+            raise
+        ret_key = plan.ret_key
+        if ret_key is not None:
+            try:
+                if ret_key(out) in entry.returns:
+                    return out
+            except TypeError:
+                pass
+            plan.check_return(self, entry, out)
+        return out
+
+    setattr(checked_method, "__typedeqx_checked__", True)
+    return checked_method
+
+
+def _wrap_function(func: _C) -> _C:
+    plan: list[BoundPlan] = []
+
+    @functools.wraps(func)
+    def checked_function(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if not checks_enabled():
+            return func(*args, **kwargs)
+        if not plan:
+            plan.append(BoundPlan(CallPlan(func, None, method=False), None))
+        p = plan[0]
+        try:
+            entry = p.memo.get(p.key(args, kwargs))
+        except TypeError:  # an unhashable value
+            entry = None
+        if entry is None:
+            entry = p.check_call(None, args, kwargs)
+        elif p.has_always:
+            p.check_always(None, args, kwargs)
+        out = func(*args, **kwargs)
+        if p.ret_key is not None:
+            try:
+                if p.ret_key(out) in entry.returns:
+                    return out
+            except TypeError:
+                pass
+            p.check_return(None, entry, out)
+        return out
+
+    setattr(checked_function, "__typedeqx_checked__", True)
+    return typing.cast(_C, checked_function)

@@ -1,0 +1,316 @@
+"""Compiled checkers for single values: arrays, classes, unions, literals, containers.
+
+Each annotation becomes a tree of nodes once, at decoration time. A node offers:
+
+- `key(value)`: a hashable summary on which its verdict depends only (shape and
+  dtype for arrays, the type for class checks). Equal keys mean equal verdicts, so a
+  call whose keys were all seen before needs no checking.
+- `check(value, bindings, strip)`: the full check, binding dimension names into
+  `bindings` (a scratch copy that the caller commits). `strip` leading axes are
+  ignored on every array, for modules batched by `filter_vmap`.
+
+`keyed` is False where no such summary exists (the node is then checked on every
+call); `binds` says whether the node can bind dimensions at all.
+"""
+
+import abc
+from collections.abc import Callable
+from typing import Any
+
+from beartype.door import is_bearable
+
+from ._bindings import Bindings
+from ._dims import ArraySpec, Problem
+from ._shape_error import describe
+
+Key = Callable[[Any], Any]
+
+
+def array_key(value: Any) -> Any:
+    """The summary of an array: its type, and its abstract value (shape and dtype)
+    for JAX arrays and tracers, else its shape and dtype.
+
+    JAX interns abstract values, so `value.aval` is a cheap, hashable stand-in for
+    shape and dtype (and is as correct if it were not interned: the memo would
+    only miss more often)."""
+    try:
+        return (type(value), value.aval)
+    except AttributeError:
+        pass
+    try:
+        return (type(value), value.shape, value.dtype)
+    except AttributeError:
+        return type(value)
+
+
+def value_key(value: Any) -> Any:
+    return (type(value), value)
+
+
+class Node:
+    text = "?"
+    key: Key = type
+    keyed = True
+    binds = False
+    symbolic = False
+    uses_arguments = False
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        raise NotImplementedError
+
+    def problem(self, value: Any, detail: str = "") -> Problem:
+        return Problem(describe(value), self.text, detail)
+
+
+class ArrayNode(Node):
+    """A jaxtyping array annotation."""
+
+    binds = True
+
+    def __init__(self, annotation: Any) -> None:
+        self.spec = ArraySpec(annotation)
+        self.text = self.spec.text
+        self.key = array_key
+        self.symbolic = self.spec.symbolic
+        self.uses_arguments = self.spec.uses_arguments
+        array_type = self.spec.array_type
+        self.array_type = array_type if isinstance(array_type, type) else None
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        if self.array_type is not None and not isinstance(value, self.array_type):
+            name = self.array_type.__name__.rsplit(".", 1)[-1]
+            module = self.array_type.__module__.split(".")[0]
+            name = "jax.Array" if module in ("jax", "jaxlib") else f"{module}.{name}"
+            return self.problem(value, f"expected a {name}")
+        shape = getattr(value, "shape", None)
+        dtype = getattr(value, "dtype", None)
+        if not isinstance(shape, tuple) or dtype is None:
+            return self.problem(value, "expected an array with a shape and dtype")
+        return self.spec.match(shape[strip:], dtype, b)
+
+
+class ClassNode(Node):
+    """A plain class: an `isinstance` check, decided by the value's type alone."""
+
+    def __init__(self, cls: type, text: str | None = None) -> None:
+        self.cls = cls
+        self.text = text or ("None" if cls is type(None) else cls.__name__)
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        return None if isinstance(value, self.cls) else self.problem(value)
+
+
+class SelfNode(Node):
+    """`typing.Self`: an instance of the class of the `self` being called."""
+
+    text = "Self"
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        owner = b.self_type
+        if owner is None or isinstance(value, owner):
+            return None
+        return self.problem(value, f"expected an instance of {owner.__name__}")
+
+
+class CallableNode(Node):
+    """`Callable[...]`: beartype checks only `callable(value)`, and so do we."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        return None if callable(value) else self.problem(value, "not callable")
+
+
+class LiteralNode(Node):
+    """`Literal[...]`: equal to one of the values, with the same type."""
+
+    def __init__(self, values: tuple[Any, ...], text: str) -> None:
+        self.values = values
+        self.text = text
+        self.key = value_key
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        for allowed in self.values:
+            if type(value) is type(allowed) and value == allowed:
+                return None
+        return self.problem(value)
+
+
+class BeartypeNode(Node):
+    """Any other non-array hint, checked by beartype on every call."""
+
+    keyed = False
+
+    def __init__(self, hint: Any, text: str) -> None:
+        self.hint = hint
+        self.text = text
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        return None if is_bearable(value, self.hint) else self.problem(value)
+
+
+class StaticNode(Node):
+    """A static field: its own check, and an int value binds the dimension `name`."""
+
+    binds = True
+
+    def __init__(self, name: str, inner: Node | None) -> None:
+        self.name = name
+        self.inner = inner
+        self.text = inner.text if inner is not None else "int"
+        self.key = value_key
+        self.keyed = inner is None or inner.keyed
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        if self.inner is not None:
+            problem = self.inner.check(value, b, strip)
+            if problem is not None:
+                return problem
+        if isinstance(value, int) and not isinstance(value, bool):
+            bound = b.sizes.get(self.name)
+            if bound is None:
+                b.bind_size(self.name, value, b.label)
+            elif bound != value:
+                return Problem(
+                    describe(value), self.text, relevant=(self.name,), score=3
+                )
+        return None
+
+
+class UnionNode(Node):
+    """`A | B | None`: the first alternative that matches wins; on failure, the
+    closest alternative is reported."""
+
+    def __init__(self, options: list[Node]) -> None:
+        self.options = options
+        self.text = " | ".join(o.text for o in options)
+        self.keyed = all(o.keyed for o in options)
+        self.binds = any(o.binds for o in options)
+        self.symbolic = any(o.symbolic for o in options)
+        self.uses_arguments = any(o.uses_arguments for o in options)
+        keys = [o.key for o in options]
+        if all(k is type for k in keys):
+            self.key = type
+        elif all(k is type or k is array_key for k in keys):
+            self.key = array_key
+        else:
+            self.key = lambda value: tuple(k(value) for k in keys)
+        self.n_arrays = sum(isinstance(o, ArrayNode) for o in options)
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        best: Problem | None = None
+        for option in self.options:
+            scratch = b.copy()
+            problem = option.check(value, scratch, strip)
+            if problem is None:
+                b.commit(scratch)
+                return None
+            if best is None or problem.score > best.score:
+                best = problem
+        assert best is not None
+        if self.n_arrays < 2 or best.score < 3:
+            # Report the closest alternative only when its rank matched.
+            best.expected = self.text
+            if self.n_arrays >= 2 and best.score == 2:
+                best.detail = "no alternative has this rank"
+        return best
+
+
+class SequenceNode(Node):
+    """`tuple[A, B]`, `tuple[A, ...]`, `list[A]`, `Sequence[A]`: the container type,
+    then each element."""
+
+    def __init__(
+        self, kind: type, items: list[Node], variadic: bool, text: str
+    ) -> None:
+        self.kind = kind
+        self.items = items
+        self.variadic = variadic
+        self.text = text
+        self.keyed = all(i.keyed for i in items)
+        self.binds = any(i.binds for i in items)
+        self.symbolic = any(i.symbolic for i in items)
+        self.uses_arguments = any(i.uses_arguments for i in items)
+        keys = [i.key for i in items]
+        if variadic:
+            (element_key,) = keys
+
+            def key(v: Any) -> Any:
+                if isinstance(v, kind) and not isinstance(v, str):
+                    return (type(v), tuple(map(element_key, _sized(v))))
+                return type(v)
+
+        else:
+
+            def key(v: Any) -> Any:
+                if not isinstance(v, kind):
+                    return type(v)
+                seq = _sized(v)
+                if len(seq) != len(keys):
+                    return (type(v), len(seq))
+                return (type(v), tuple(k(x) for k, x in zip(keys, seq)))
+
+        self.key = key
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        if not isinstance(value, self.kind) or isinstance(value, str):
+            return self.problem(value)
+        seq = _sized(value)
+        if not self.variadic and len(seq) != len(self.items):
+            return self.problem(value, f"length {len(seq)}, expected {len(self.items)}")
+        items = self.items * len(seq) if self.variadic else self.items
+        for index, (node, element) in enumerate(zip(items, seq)):
+            problem = node.check(element, b, strip)
+            if problem is not None:
+                problem.at = f"[{index}]" + problem.at
+                return problem
+        return None
+
+
+def _sized(value: Any) -> Any:
+    return value
+
+
+class MappingNode(Node):
+    """`dict[K, V]` / `Mapping[K, V]`: every key and value."""
+
+    def __init__(self, kind: type, key: Node, value: Node, text: str) -> None:
+        self.kind = kind
+        self.key_node = key
+        self.value_node = value
+        self.text = text
+        self.keyed = key.keyed and value.keyed
+        self.binds = key.binds or value.binds
+        self.symbolic = value.symbolic
+        self.uses_arguments = value.uses_arguments
+        kk, vk = key.key, value.key
+
+        def mapping_key(v: Any) -> Any:
+            if not isinstance(v, kind):
+                return type(v)
+            items = _sized(v).items()
+            return (type(v), tuple((kk(k), vk(x)) for k, x in items))
+
+        self.key = mapping_key
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        if not isinstance(value, self.kind):
+            return self.problem(value)
+        for k, v in _sized(value).items():
+            problem = self.key_node.check(k, b, strip) or self.value_node.check(
+                v, b, strip
+            )
+            if problem is not None:
+                problem.at = f"[{k!r}]" + problem.at
+                return problem
+        return None
+
+
+def is_plain_class(hint: Any) -> bool:
+    """A class whose `isinstance` verdict depends on the value's type alone."""
+    checker = getattr(type(hint), "__instancecheck__", None)
+    return isinstance(hint, type) and checker in (
+        type.__instancecheck__,
+        abc.ABCMeta.__instancecheck__,
+    )

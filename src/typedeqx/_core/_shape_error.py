@@ -1,0 +1,179 @@
+"""`ShapeError`, the structured error for a broken shape contract, and the short
+renderings (`f32[4,3]`) it is written in."""
+
+from typing import Any
+
+import numpy as np
+from jaxtyping import TypeCheckError
+
+_DTYPE_ABBREVIATIONS = {
+    "float": "f",
+    "bfloat": "bf",
+    "int": "i",
+    "uint": "u",
+    "complex": "c",
+}
+
+
+def dtype_name(dtype: Any) -> str:
+    """The dtype's name as jaxtyping matches it: `float32`, `bool`, `prng_key`..."""
+    kind = getattr(dtype, "type", None)
+    name = getattr(kind, "__name__", None)
+    if isinstance(name, str):
+        if name != "void" or dtype == np.dtype(np.void):
+            return name
+    return str(dtype)
+
+
+def short_dtype(dtype: Any) -> str:
+    """`float32` -> `f32`, `bfloat16` -> `bf16`, `int8` -> `i8`; others unchanged."""
+    text = str(dtype)
+    for prefix, short in _DTYPE_ABBREVIATIONS.items():
+        rest = text[len(prefix) :]
+        if text.startswith(prefix) and rest.isdigit():
+            return short + rest
+    return text
+
+
+def short_array(shape: tuple[int, ...], dtype: Any) -> str:
+    """`(4, 3), float32` -> `f32[4,3]`."""
+    return f"{short_dtype(dtype)}[{','.join(str(n) for n in shape)}]"
+
+
+def describe(value: Any) -> str:
+    """What a value is, for a message: shape and dtype for arrays (never contents)."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if isinstance(shape, tuple) and dtype is not None:
+        text = short_array(shape, dtype)
+        module = type(value).__module__
+        if not (module.startswith("jax") or module.startswith("jaxlib")):
+            text = f"{_type_name(type(value))} {text}"
+        return text
+    if value is None or isinstance(value, (bool, int, float, str)):
+        text = repr(value)
+        return text if len(text) <= 40 else type(value).__name__
+    return _type_name(type(value))
+
+
+_QUALIFIED = frozenset({"numpy", "torch", "tensorflow"})
+
+
+def _type_name(cls: type) -> str:
+    package = cls.__module__.split(".")[0]
+    return f"{package}.{cls.__name__}" if package in _QUALIFIED else cls.__name__
+
+
+class ShapeError(TypeCheckError):
+    """A value broke a shape contract of a `@typedeqx.checked` module or function.
+
+    A subclass of `jaxtyping.TypeCheckError` (so of `TypeError`). Its attributes say
+    what went wrong, for programs and tests; its message renders them:
+
+    - `path`: module path from the outermost checked call, e.g. `"MLP.layers[1]"`
+        (the function's qualified name for a checked function).
+    - `owner`: the class whose contract broke (`"Linear"`), or `None` for a function.
+    - `member`: `"__init__"`, `"__call__"` or the method's name.
+    - `parameter`: the argument or field name, or `"return"`.
+    - `expected`: the annotation as written, e.g. `Float[Array, "in_features"]`.
+    - `got`: the value's shape and dtype, e.g. `f32[5]`, with the tree path of the
+        offending leaf for PyTree values.
+    - `bindings`: dimension name -> size bound so far (`"*name"` -> shape for
+        variadic dimensions).
+    - `bound_by`: dimension name -> where it was bound, e.g. `"field weight f32[4,3]"`.
+    - `hint`: a likely fix, or `None`.
+    """
+
+    path: str
+    owner: str | None
+    member: str
+    parameter: str
+    expected: str
+    got: str
+    bindings: dict[str, Any]
+    bound_by: dict[str, str]
+    hint: str | None
+
+    def __init__(
+        self,
+        *,
+        owner: str | None,
+        member: str,
+        parameter: str,
+        role: str,
+        expected: str,
+        got: str,
+        detail: str,
+        bindings: dict[str, Any],
+        bound_by: dict[str, str],
+        relevant: tuple[str, ...] = (),
+        hint: str | None = None,
+        origin: Any = None,
+    ) -> None:
+        self.path = owner if owner is not None else member
+        self.owner = owner
+        self.member = member
+        self.parameter = parameter
+        self.role = role
+        self.expected = expected
+        self.got = got
+        self.detail = detail
+        self.bindings = bindings
+        self.bound_by = bound_by
+        self.relevant = relevant
+        self.hint = hint
+        # The innermost module on the path; enclosing checked calls find it among
+        # their fields to extend `path` (see `_paths.py`).
+        self.origin = origin
+        super().__init__(self._render())
+
+    def set_path(self, path: str, origin: Any) -> None:
+        """Re-root the error at an enclosing module and refresh the message."""
+        self.path = path
+        self.origin = origin
+        self.args = (self._render(),)
+
+    def _render(self) -> str:
+        if self.owner is None:
+            where = self.path
+        elif self.path == self.owner:
+            where = f"{self.owner}.{self.member}"
+        else:
+            where = f"{self.path} ({self.owner}.{self.member})"
+        name = (
+            "return value"
+            if self.parameter == "return"
+            else (f"{self.role} {self.parameter}")
+        )
+        text = f"{where}: {name} is {self.got}, expected {self.expected}"
+        clauses = [self._binding_clause(d) for d in self.relevant if d in self.bindings]
+        if clauses:
+            text += " with " + ", ".join(clauses)
+        if self.detail:
+            text += f" ({self.detail})"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def _binding_clause(self, dim: str) -> str:
+        value = self.bindings[dim]
+        clause = f"{dim}={value}"
+        source = self.bound_by.get(dim)
+        return clause if source is None else f"{clause} (bound by {source})"
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # Keyword-only __init__: rebuild from the attributes (the module is dropped).
+        return (_rebuild, ({**self.__dict__, "origin": None},))
+
+
+def _rebuild(state: dict[str, Any]) -> ShapeError:
+    error = ShapeError.__new__(ShapeError)
+    error.__dict__.update(state)
+    error.args = (error._render(),)
+    return error
+
+
+ShapeError.__module__ = "typedeqx"
