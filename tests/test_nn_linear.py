@@ -67,3 +67,19 @@ def test_identity():
     x = jnp.ones((2, 3))
     assert ident(x) is x
     assert jax.tree_util.tree_leaves(ident) == []
+
+
+def test_numpy_input_like_equinox(getkey):
+    layer = eqx.nn.Linear(3, 2, key=getkey())
+    assert np.allclose(layer(np.ones(3, np.float32)), layer(jnp.ones(3)))
+    assert isinstance(eqx.nn.Identity()(np.ones(2)), np.ndarray)
+
+
+def test_scalar_input_to_a_vector_layer_is_a_shape_error(getkey):
+    layer = eqx.nn.Linear(3, 2, key=getkey())
+    with pytest.raises(
+        eqx.ShapeError, match=r"argument x is f32\[\].*in_features=3"
+    ) as info:
+        layer(jnp.ones(()))
+    assert info.value.parameter == "x" and info.value.path == "Linear"
+    assert "in_features='scalar'" in info.value.hint

@@ -29,7 +29,7 @@ from ._common import (
     split_fun,
     unhashable_error,
 )
-from ._memo import Memo, plan_memo
+from ._memo import memo_functions, plan_memo
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -68,7 +68,7 @@ class _Layout:
         "get_first",
         "get_rest",
         "compiled",
-        "plan",
+        "memo",
     )
 
     def __init__(
@@ -84,7 +84,8 @@ class _Layout:
         self.get_first = leaf_getter([i for i in self.dynamic if i < first_size])
         self.get_rest = leaf_getter([i for i in self.dynamic if i >= first_size])
         self.compiled: dict[tuple[Any, ...], Any] = {}
-        self.plan = None if kwargs else plan_memo(args)
+        plan = None if kwargs else plan_memo(args)
+        self.memo = None if plan is None else memo_functions(plan)
 
 
 class _JitWrapper(TransformWrapper):
@@ -104,15 +105,17 @@ class _JitWrapper(TransformWrapper):
         self._layouts: dict[tuple[Any, Any], _Layout] = {}
         self._last: tuple[Any, Any, Any] = (None, None, None)
         self._guard: Any = None
-        self._memo: Memo | None = None
+        # (match, refs, pieces, compiled) of the previous call; see _memo.py
+        self._memo: tuple[Any, ...] | None = None
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         try:
             memo = self._memo
             if memo is not None and not kwargs:
-                dynamic = memo.match(args)
+                match, refs, pieces, compiled = memo
+                dynamic = match(args, refs, pieces)
                 if dynamic is not None:
-                    out = memo.compiled(self._fun_arrays, dynamic)
+                    out = compiled(self._fun_arrays, dynamic)
                     return out.unpack() if type(out) is Packed else out
             out = self._call(args, kwargs)
             return out.unpack() if type(out) is Packed else out
@@ -141,8 +144,11 @@ class _JitWrapper(TransformWrapper):
             raise unhashable_error(self._name, (args, kwargs)) from None
         if not self._donating:
             dynamic = layout.get_dynamic(leaves)
-            plan = layout.plan
-            self._memo = None if plan is None else Memo(plan, args, dynamic, compiled)
+            if layout.memo is None:
+                self._memo = None
+            else:
+                make, match = layout.memo
+                self._memo = (match, *make(args, dynamic), compiled)
             return compiled(self._fun_arrays, dynamic)
         try:
             first, rest = layout.get_first(leaves), layout.get_rest(leaves)

@@ -12,8 +12,9 @@ calls, so an argument containing one is flattened every time. Array arguments ar
 compared by type only (their values are what changes); Python scalars by value.
 """
 
+import functools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.tree_util as jtu
@@ -78,46 +79,52 @@ def plan_memo(args: Sequence[Any]) -> Plan | None:
     return tuple(plan)
 
 
-class Memo:
-    """The previous call of a `filter_jit` function, ready to be matched."""
+Matcher = Callable[..., tuple[Any, ...] | None]
+Maker = Callable[..., tuple[tuple[Any, ...], tuple[Any, ...]]]
 
-    __slots__ = ("kinds", "refs", "pieces", "compiled")
 
-    def __init__(
-        self, plan: Plan, args: Sequence[Any], dynamic: Sequence[Any], compiled: Any
-    ) -> None:
-        self.kinds = tuple(kind for kind, _, _ in plan)
-        self.compiled = compiled
-        refs: list[Any] = []
-        pieces: list[Sequence[Any]] = []
-        for (kind, start, stop), arg in zip(plan, args):
-            if kind == _SAME:
-                refs.append(weakref.ref(arg))
-                pieces.append(dynamic[start:stop])
-            elif kind == _ARRAY:
-                refs.append(type(arg))
-                pieces.append(())
-            else:
-                refs.append(arg)
-                pieces.append(())
-        self.refs = tuple(refs)
-        self.pieces = tuple(pieces)
+@functools.cache
+def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
+    """Straight-line code for one plan, generated once per plan:
 
-    def match(self, args: Sequence[Any]) -> tuple[Any, ...] | None:
-        """The traced leaves of a call with `args`, if it repeats the memoised call
-        up to the values of its array arguments; else `None`."""
-        if len(args) != len(self.kinds):
-            return None
-        out: list[Any] = []
-        for arg, kind, ref, piece in zip(args, self.kinds, self.refs, self.pieces):
-            if kind == _SAME:
-                if ref() is not arg:
-                    return None
-                out += piece
-            elif kind == _ARRAY:
-                if type(arg) is not ref:
-                    return None
-                out.append(arg)
-            elif type(arg) is not type(ref) or arg != ref:
-                return None
-        return tuple(out)
+    - `make(args, dynamic) -> (refs, pieces)` remembers a call: a weak reference
+        (or the type, or the value) per argument, and each argument's traced leaves;
+    - `match(args, refs, pieces)` gives the traced leaves of a new call if it
+        repeats the remembered one up to the values of its array arguments, else
+        `None`.
+    """
+    n = len(plan)
+    unpack = f"    {''.join(f'a{i}, ' for i in range(n))}= args" if n else "    pass"
+    refs, pieces, tests, parts = [], [], [], []
+    for i, (kind, start, stop) in enumerate(plan):
+        if kind == _SAME:
+            refs.append(f"_ref(a{i})")
+            pieces.append(f"dynamic[{start}:{stop}]")
+            tests.append(f"refs[{i}]() is not a{i}")
+            parts.append(f"pieces[{i}]")
+        elif kind == _ARRAY:
+            refs.append(f"type(a{i})")
+            pieces.append("()")
+            tests.append(f"type(a{i}) is not refs[{i}]")
+            parts.append(f"(a{i},)")
+        else:
+            refs.append(f"a{i}")
+            pieces.append("()")
+            tests.append(f"type(a{i}) is not type(refs[{i}]) or a{i} != refs[{i}]")
+    source = "\n".join(
+        [
+            "def make(args, dynamic):",
+            unpack,
+            f"    return ({''.join(r + ', ' for r in refs)}), "
+            f"({''.join(p + ', ' for p in pieces)})",
+            "def match(args, refs, pieces):",
+            f"    if len(args) != {n}:",
+            "        return None",
+            unpack,
+            *[f"    if {test}:\n        return None" for test in tests],
+            f"    return {' + '.join(parts) or '()'}",
+        ]
+    )
+    scope: dict[str, Any] = {"_ref": weakref.ref}
+    exec(compile(source, "<typedeqx filter_jit memo>", "exec"), scope)
+    return scope["make"], scope["match"]

@@ -8,7 +8,8 @@ from jaxtyping import Array, Float, PRNGKeyArray, Shaped
 
 from .._core import Module, field
 from .._core._checked import checked
-from ._misc import default_floating_dtype, uniform_fan_in
+from .._core._shape_error import ShapeError, describe
+from ._misc import ArrayIn, default_floating_dtype, uniform_fan_in
 
 
 @checked
@@ -57,7 +58,7 @@ class Linear(Module):
         self.use_bias = use_bias
 
     def __call__(
-        self, x: Float[Array, " in_features"] | Float[Array, ""], *, key: Any = None
+        self, x: Float[ArrayIn, " in_features"] | Float[ArrayIn, ""], *, key: Any = None
     ) -> Float[Array, " out_features"] | Float[Array, ""]:
         """**Arguments:**
 
@@ -70,12 +71,33 @@ class Linear(Module):
         """
         if self.in_features == "scalar":
             x = jnp.reshape(x, (1,))
+        elif jnp.ndim(x) == 0:
+            raise _scalar_input_error(self, x)
         y = self.weight @ x
         if self.bias is not None:
             y = y + self.bias
         if self.out_features == "scalar":
             y = jnp.reshape(y, ())
         return y
+
+
+def _scalar_input_error(layer: Linear, x: Any) -> ShapeError:
+    # The annotation admits a scalar for `in_features="scalar"`; which alternative
+    # applies depends on the static field, so the scalar case is checked here.
+    return ShapeError(
+        owner="Linear",
+        member="__call__",
+        parameter="x",
+        role="argument",
+        expected='Float[Array, "in_features"]',
+        got=describe(x),
+        detail="got a scalar, expected rank 1",
+        bindings={"in_features": layer.in_features},
+        bound_by={"in_features": "static field in_features"},
+        relevant=("in_features",),
+        hint="a scalar input needs Linear(in_features='scalar', ...).",
+        origin=layer,
+    )
 
 
 def _size(name: str, value: int | str) -> int:
@@ -96,7 +118,7 @@ class Identity(Module):
         del args, kwargs
 
     def __call__(
-        self, x: Shaped[Array, "*shape"], *, key: Any = None
-    ) -> Shaped[Array, "*shape"]:
+        self, x: Shaped[ArrayIn, "*shape"], *, key: Any = None
+    ) -> Shaped[ArrayIn, "*shape"]:
         """**Arguments:** `x`, an array of any shape. **Returns:** `x`."""
         return x

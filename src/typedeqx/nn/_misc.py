@@ -5,7 +5,12 @@ import math
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array, PRNGKeyArray
+
+# What a layer accepts as input: JAX arrays (and tracers), and NumPy arrays, which
+# Equinox layers accept too. Outputs are always JAX arrays.
+ArrayIn = Array | np.ndarray
 
 
 def default_floating_dtype() -> jnp.dtype:

@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._core import Module, field
 from .._core._checked import checked
 from ._linear import Linear
+from ._misc import ArrayIn
 
 
 def _identity(x: Any) -> Any:
@@ -78,9 +79,12 @@ class MLP(Module):
         self.width_size = width_size
         self.depth = depth
 
+    # The dimension names deliberately differ from the static fields `in_size` and
+    # `out_size`: model surgery (`tree_at(lambda m: m.layers[-1], mlp, new_layer)`)
+    # may change the sizes the layers work with, and each layer checks its own.
     def __call__(
-        self, x: Float[Array, " in_size"] | Float[Array, ""], *, key: Any = None
-    ) -> Float[Array, " out_size"] | Float[Array, ""]:
+        self, x: Float[ArrayIn, " mlp_in"] | Float[ArrayIn, ""], *, key: Any = None
+    ) -> Float[Array, " mlp_out"] | Float[Array, ""]:
         """**Arguments:**
 
         - `x`: input of shape `(in_size,)`, or `()` if `in_size="scalar"`.

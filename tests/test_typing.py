@@ -1,0 +1,229 @@
+"""Static typing: mypy --strict and pyright on src/ and on tests/typing/ (which are
+checked against stubs/, never run), stubtest between the stubs and the runtime, and
+the stubs of the built wheel used by both checkers on a file outside the repository.
+
+The checkers are slow to start (each reads JAX's annotations), so the three chains
+run concurrently, started by the first test that needs one.
+"""
+
+import concurrent.futures
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPING = ROOT / "tests" / "typing"
+PYTHON = sys.executable
+TIMEOUT = 600
+
+
+def _run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+
+
+def _mypy(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return _run(PYTHON, "-m", "mypy", *args, cwd=cwd)
+
+
+def _pyright(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return _run(PYTHON, "-m", "pyright", *args, cwd=cwd)
+
+
+def _mypy_chain() -> dict[str, subprocess.CompletedProcess[str]]:
+    # One after the other, so that the second reuses the first's cache of JAX.
+    src = _mypy("--config-file", ROOT / "mypy.ini")
+    typing = _mypy("--config-file", ROOT / "mypy.ini", TYPING)
+    return {"src": src, "typing": typing}
+
+
+def _pyright_chain() -> dict[str, subprocess.CompletedProcess[str]]:
+    src = _pyright("--pythonpath", PYTHON, "-p", ROOT / "pyrightconfig.json")
+    typing = _pyright("--pythonpath", PYTHON, "-p", TYPING / "pyrightconfig.json")
+    return {"src": src, "typing": typing}
+
+
+def _stubtest() -> subprocess.CompletedProcess[str]:
+    return _run(
+        PYTHON,
+        "-m",
+        "mypy.stubtest",
+        "typedeqx",
+        "--mypy-config-file",
+        ROOT / "mypy.ini",
+        "--allowlist",
+        ROOT / "stubs" / "stubtest_allowlist.txt",
+    )
+
+
+@pytest.fixture(scope="module")
+def checks() -> Iterator[dict[str, concurrent.futures.Future[object]]]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
+        yield {
+            "mypy": pool.submit(_mypy_chain),
+            "pyright": pool.submit(_pyright_chain),
+            "stubtest": pool.submit(_stubtest),
+        }
+
+
+def _result(
+    checks: dict[str, concurrent.futures.Future[object]], chain: str, part: str
+) -> subprocess.CompletedProcess[str]:
+    results = checks[chain].result()
+    assert isinstance(results, dict)
+    result = results[part]
+    assert isinstance(result, subprocess.CompletedProcess)
+    return result
+
+
+def _assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_typing_files_exist_and_are_not_collected() -> None:
+    files = sorted(p.name for p in TYPING.glob("*.py"))
+    assert "check_tree_at.py" in files and "check_seed_004.py" in files
+    # pytest collects test_*.py and *_test.py; these files are only type-checked.
+    assert not [f for f in files if f.startswith("test_") or f.endswith("_test.py")]
+
+
+def test_mypy_strict_on_src(checks: dict[str, concurrent.futures.Future[object]]) -> None:
+    _assert_clean(_result(checks, "mypy", "src"))
+
+
+def test_mypy_strict_on_typing_tests(
+    checks: dict[str, concurrent.futures.Future[object]],
+) -> None:
+    result = _result(checks, "mypy", "typing")
+    _assert_clean(result)
+    # The rejections are `# type: ignore[code]` comments that warn when unused.
+    assert "source files" in result.stdout
+
+
+def test_pyright_on_src(checks: dict[str, concurrent.futures.Future[object]]) -> None:
+    _assert_clean(_result(checks, "pyright", "src"))
+
+
+def test_pyright_strict_on_typing_tests(
+    checks: dict[str, concurrent.futures.Future[object]],
+) -> None:
+    result = _result(checks, "pyright", "typing")
+    _assert_clean(result)
+    assert "0 errors" in result.stdout
+
+
+def test_stubtest_agrees_with_runtime(
+    checks: dict[str, concurrent.futures.Future[object]],
+) -> None:
+    result = checks["stubtest"].result()
+    assert isinstance(result, subprocess.CompletedProcess)
+    _assert_clean(result)
+
+
+# A user file outside the repository: precise types where the runtime annotations
+# say `Any`, and an error (a write to a Final field) that only the stubs make.
+# mypy --strict warns about unused ignores; the pyright comment does the same.
+USER_FILE = """\
+# pyright: reportUnnecessaryTypeIgnoreComment=error
+from typing import assert_type
+
+import jax.numpy as jnp
+import jax.random as jr
+from jaxtyping import Array
+
+import typedeqx as eqx
+
+linear = eqx.nn.Linear(2, 3, key=jr.PRNGKey(0))
+assert_type(eqx.tree_at(lambda l: l.weight, linear, jnp.zeros((3, 2))), eqx.nn.Linear)
+params, static = eqx.partition(linear, eqx.is_array)
+assert_type(params, eqx.nn.Linear)
+
+
+@eqx.filter_jit
+def apply(model: eqx.nn.Linear, x: Array) -> Array:
+    return model(x)
+
+
+assert_type(apply(linear, jnp.ones(2)), Array)
+linear.weight = jnp.zeros((3, 2))  # type: ignore[misc]
+"""
+
+
+def _runtime_packages() -> set[str]:
+    src = ROOT / "src"
+    return {
+        ".".join(p.parent.relative_to(src).parts)
+        for p in (src / "typedeqx").rglob("__init__.py")
+    }
+
+
+def _build_wheel(out: Path) -> Path:
+    result = _run(PYTHON, "-m", "build", "--wheel", "--outdir", out, ROOT)
+    _assert_clean(result)
+    (wheel,) = out.glob("typedeqx-*.whl")
+    return wheel
+
+
+def _purelib(python: Path) -> Path:
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    return Path(_run(python, "-c", code).stdout.strip())
+
+
+def _fresh_env(where: Path, wheel: Path) -> Path:
+    """A new virtual environment with the wheel installed by pip. Its dependencies
+    (JAX and friends) come from this environment through a `.pth` file, to spare a
+    download of JAX; this environment holds no typedeqx files (it has typedeqx
+    installed in editable mode, whose own `.pth` files are not read from there)."""
+    venv.create(where, with_pip=True)
+    python = where / "bin" / "python"
+    _assert_clean(_run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel))
+    here = sysconfig.get_paths()["purelib"]
+    (_purelib(python) / "_typedeqx_test_dependencies.pth").write_text(here + "\n")
+    return python
+
+
+def _check_user_file(python: Path, user: Path) -> list[subprocess.CompletedProcess[str]]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        mypy = pool.submit(
+            _mypy, "--strict", "--python-executable", python, "model.py", cwd=user
+        )
+        pyright = pool.submit(_pyright, "--pythonpath", python, "model.py", cwd=user)
+        return [mypy.result(), pyright.result()]
+
+
+@pytest.mark.slow
+def test_wheel_ships_stubs_used_without_configuration(tmp_path: Path) -> None:
+    wheel = _build_wheel(tmp_path / "dist")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    stub_files = {"__init__.pyi", "nn/__init__.pyi", "py.typed"}
+    assert {f"typedeqx-stubs/{f}" for f in stub_files} <= names
+    assert "typedeqx/py.typed" in names
+    shipped = {n[: -len("/__init__.py")].replace("/", ".") for n in names if n.endswith("/__init__.py")}
+    missing = _runtime_packages() - shipped
+    assert not missing, f"list {missing} in [tool.setuptools] packages"
+
+    python = _fresh_env(tmp_path / "env", wheel)
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "model.py").write_text(USER_FILE)
+    for result in _check_user_file(python, user):
+        _assert_clean(result)
+
+    # The control: without the stub package, the runtime's own annotations fail
+    # the same file in both checkers.
+    shutil.rmtree(_purelib(python) / "typedeqx-stubs")
+    for result in _check_user_file(python, user):
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "assert_type" in result.stdout or "assert-type" in result.stdout
