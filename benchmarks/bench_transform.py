@@ -37,6 +37,10 @@ import typedeqx as eqx
 jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 
+FLOOR = "floor: jax.jit(flat leaves, x)"
+PLAIN = "jax.jit step over partitioned params"
+
+
 def _floor(model: Any) -> tuple[Callable[..., Any], list[Any]]:
     """`jax.jit` over the flat array leaves, the static part closed over."""
     params, static = eqx.partition(model, eqx.is_array)
@@ -68,7 +72,7 @@ def _dispatch(depth: int, width: int, label: str) -> str:
 
     times = interleaved(
         {
-            "floor: jax.jit(flat leaves, x)": lambda: floor(leaves, x).block_until_ready(),
+            FLOOR: lambda: floor(leaves, x).block_until_ready(),
             "filter_jit(f)(model, x)": lambda: jitted(model, x).block_until_ready(),
             "filter_jit(f)(model, x), 2 models in turn": take_turns,
             "filter_jit(model.__call__)(x)": lambda: bound(x).block_until_ready(),
@@ -81,7 +85,7 @@ def _dispatch(depth: int, width: int, label: str) -> str:
     )
     n = len(leaves)
     title = f"filter_jit dispatch, {label}: MLP depth={depth} ({n} arrays)"
-    return report(title, times, "floor: jax.jit(flat leaves, x)", "<= 1.3x floor")
+    return report(title, times, FLOOR, "<= 1.3x floor")
 
 
 def _loss(model: Any, x: Any, y: Any) -> Any:
@@ -122,16 +126,16 @@ def _training_step() -> str:
 
     times = interleaved(
         {
-            "jax.jit step over partitioned params": run(plain_step, plain_state),
-            "filter_jit + filter_value_and_grad step": run(filtered_step, filtered_state),
+            PLAIN: run(plain_step, plain_state),
+            "filter_jit + filter_value_and_grad": run(filtered_step, filtered_state),
         },
         number=50,
-        repeat=21,
+        repeat=41,
     )
     return report(
         "training step, MLP(32, 32, 64, 4), batch 256, Adam (steady state)",
         times,
-        "jax.jit step over partitioned params",
+        PLAIN,
         "within 2%",
     )
 
@@ -165,9 +169,9 @@ def _unrolled(depth: int, key: Any) -> Callable[[Any], Any]:
     return lambda x: eqx.filter_jit(call)(blocks, x)
 
 
-def _first_call(fn: Callable[[], Any]) -> float:
+def _first_call(fn: Callable[..., Any], *args: Any) -> float:
     start = time.perf_counter()
-    jax.block_until_ready(fn())
+    jax.block_until_ready(fn(*args))
     return time.perf_counter() - start
 
 
@@ -175,13 +179,11 @@ def _compile_time() -> str:
     key, x = jr.PRNGKey(0), jnp.ones(32)
     times = {}
     for depth in (4, 64):
+        jitted = eqx.filter_jit(lambda m, x: m(x))
         stack = _Stack(depth, key)
-        times[f"scan-over-layers, depth {depth}"] = _first_call(
-            lambda: eqx.filter_jit(lambda m, x: m(x))(stack, x)
-        )
+        times[f"scan-over-layers, depth {depth}"] = _first_call(jitted, stack, x)
     for depth in (4, 64):
-        unrolled = _unrolled(depth, key)
-        times[f"unrolled layers, depth {depth}"] = _first_call(lambda: unrolled(x))
+        times[f"unrolled layers, depth {depth}"] = _first_call(_unrolled(depth, key), x)
     return report(
         "compile time (first call) of a stack of MLP blocks",
         times,

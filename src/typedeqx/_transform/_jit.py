@@ -5,7 +5,9 @@ needs: one C++ flatten of `(args, kwargs)`, the tuple of leaf types, and two
 `operator.itemgetter` calls. The rest is done once per *layout* (a tree structure
 plus leaf types: which leaves are traced) and once per distinct static part (one
 `jax.jit` per layout and static leaves, which then caches by shape and dtype).
-Non-array outputs ride back in the output's tree structure (see `Packed`).
+Non-array outputs ride back in the output's tree structure (see `Packed`), and a
+call repeating the previous one's module objects skips even the flatten (see
+`_memo.py`).
 """
 
 import warnings
@@ -84,7 +86,9 @@ class _Layout:
         self.get_first = leaf_getter([i for i in self.dynamic if i < first_size])
         self.get_rest = leaf_getter([i for i in self.dynamic if i >= first_size])
         self.compiled: dict[tuple[Any, ...], Any] = {}
-        plan = None if kwargs else plan_memo(args)
+        # No memo for calls under a transformation: it would keep tracers alive.
+        traced = any(isinstance(x, jax.core.Tracer) for x in leaves)
+        plan = None if kwargs or traced else plan_memo(args)
         self.memo = None if plan is None else memo_functions(plan)
 
 
@@ -231,7 +235,8 @@ def filter_jit(
     of a bound method) is traced; every other leaf (Python numbers and bools,
     functions, strings, ...) is static and must be hashable. `fun` is compiled once
     per distinct static part and per distinct array shapes and dtypes. Non-array
-    outputs are returned as they are.
+    outputs are returned as they are. A call that passes the very same modules as
+    the previous call (an evaluation loop) does not flatten them again.
 
     **Arguments:**
 
