@@ -2,8 +2,9 @@
 checked against stubs/, never run), stubtest between the stubs and the runtime, and
 the stubs of the built wheel used by both checkers on a file outside the repository.
 
-The checkers are slow to start (each reads JAX's annotations), so the three chains
-run concurrently, started by the first test that needs one.
+The checkers are slow to start (each reads JAX's annotations), so three chains of
+them run concurrently, started by the first test that needs one. The wheel test is
+marked slow (about 30 seconds) and runs in CI too.
 """
 
 import concurrent.futures
@@ -13,7 +14,7 @@ import sys
 import sysconfig
 import venv
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,112 +25,115 @@ PYTHON = sys.executable
 TIMEOUT = 600
 
 
-def _run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+Result = subprocess.CompletedProcess[str]
+
+
+def _run(*args: str | Path, cwd: Path = ROOT) -> Result:
     return subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT
     )
 
 
-def _mypy(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def _mypy(*args: str | Path, cwd: Path = ROOT) -> Result:
     return _run(PYTHON, "-m", "mypy", *args, cwd=cwd)
 
 
-def _pyright(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def _pyright(*args: str | Path, cwd: Path = ROOT) -> Result:
     return _run(PYTHON, "-m", "pyright", *args, cwd=cwd)
 
 
-def _mypy_chain() -> dict[str, subprocess.CompletedProcess[str]]:
+def _mypy_chain() -> dict[str, Result]:
     # One after the other, so that the second reuses the first's cache of JAX.
-    src = _mypy("--config-file", ROOT / "mypy.ini")
-    typing = _mypy("--config-file", ROOT / "mypy.ini", TYPING)
-    return {"src": src, "typing": typing}
+    # mypy.ini checks src/ by default and resolves `typedeqx` to stubs/ elsewhere.
+    return {
+        "mypy src": _mypy("--config-file", ROOT / "mypy.ini"),
+        "mypy typing": _mypy("--config-file", ROOT / "mypy.ini", TYPING),
+    }
 
 
-def _pyright_chain() -> dict[str, subprocess.CompletedProcess[str]]:
-    src = _pyright("--pythonpath", PYTHON, "-p", ROOT / "pyrightconfig.json")
-    typing = _pyright("--pythonpath", PYTHON, "-p", TYPING / "pyrightconfig.json")
-    return {"src": src, "typing": typing}
+def _pyright_chain() -> dict[str, Result]:
+    return {
+        "pyright src": _pyright(
+            "--pythonpath", PYTHON, "-p", ROOT / "pyrightconfig.json"
+        ),
+        "pyright typing": _pyright(
+            "--pythonpath", PYTHON, "-p", TYPING / "pyrightconfig.json"
+        ),
+    }
 
 
-def _stubtest() -> subprocess.CompletedProcess[str]:
-    return _run(
-        PYTHON,
-        "-m",
-        "mypy.stubtest",
-        "typedeqx",
-        "--mypy-config-file",
-        ROOT / "mypy.ini",
-        "--allowlist",
-        ROOT / "stubs" / "stubtest_allowlist.txt",
-    )
+def _stubtest_chain() -> dict[str, Result]:
+    allowlist = ROOT / "stubs" / "stubtest_allowlist.txt"
+    config = ROOT / "mypy.ini"
+    return {
+        "stubtest": _run(
+            PYTHON,
+            "-m",
+            "mypy.stubtest",
+            "typedeqx",
+            "--mypy-config-file",
+            config,
+            "--allowlist",
+            allowlist,
+        )
+    }
+
+
+_CHAINS = {
+    ("mypy src", "mypy typing"): _mypy_chain,
+    ("pyright src", "pyright typing"): _pyright_chain,
+    ("stubtest",): _stubtest_chain,
+}
 
 
 @pytest.fixture(scope="module")
-def checks() -> Iterator[dict[str, concurrent.futures.Future[object]]]:
-    with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-        yield {
-            "mypy": pool.submit(_mypy_chain),
-            "pyright": pool.submit(_pyright_chain),
-            "stubtest": pool.submit(_stubtest),
-        }
+def check() -> Iterator[Callable[[str], Result]]:
+    """`check(name)` waits for the named check's result; all start at once."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(_CHAINS)) as pool:
+        futures = {}
+        for names, chain in _CHAINS.items():
+            future = pool.submit(chain)
+            futures.update(dict.fromkeys(names, future))
+        yield lambda name: futures[name].result()[name]
 
 
-def _result(
-    checks: dict[str, concurrent.futures.Future[object]], chain: str, part: str
-) -> subprocess.CompletedProcess[str]:
-    results = checks[chain].result()
-    assert isinstance(results, dict)
-    result = results[part]
-    assert isinstance(result, subprocess.CompletedProcess)
-    return result
-
-
-def _assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+def _assert_clean(result: Result) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_typing_files_exist_and_are_not_collected() -> None:
+def test_typing_files_are_only_type_checked() -> None:
     files = sorted(p.name for p in TYPING.glob("*.py"))
     assert "check_tree_at.py" in files and "check_seed_004.py" in files
-    # pytest collects test_*.py and *_test.py; these files are only type-checked.
+    # pytest collects test_*.py and *_test.py; these files are not run.
     assert not [f for f in files if f.startswith("test_") or f.endswith("_test.py")]
 
 
-def test_mypy_strict_on_src(checks: dict[str, concurrent.futures.Future[object]]) -> None:
-    _assert_clean(_result(checks, "mypy", "src"))
+def test_mypy_strict_on_src(check: Callable[[str], Result]) -> None:
+    _assert_clean(check("mypy src"))
 
 
-def test_mypy_strict_on_typing_tests(
-    checks: dict[str, concurrent.futures.Future[object]],
-) -> None:
-    result = _result(checks, "mypy", "typing")
+def test_mypy_strict_on_typing_tests(check: Callable[[str], Result]) -> None:
+    # What must be rejected carries `# type: ignore[code]`, and warn_unused_ignores
+    # (in --strict) fails a stub that stops rejecting it.
+    result = check("mypy typing")
     _assert_clean(result)
-    # The rejections are `# type: ignore[code]` comments that warn when unused.
-    assert "source files" in result.stdout
+    assert f"in {len(list(TYPING.glob('*.py')))} source files" in result.stdout
 
 
-def test_pyright_on_src(checks: dict[str, concurrent.futures.Future[object]]) -> None:
-    _assert_clean(_result(checks, "pyright", "src"))
+def test_pyright_on_src(check: Callable[[str], Result]) -> None:
+    _assert_clean(check("pyright src"))
 
 
-def test_pyright_strict_on_typing_tests(
-    checks: dict[str, concurrent.futures.Future[object]],
-) -> None:
-    result = _result(checks, "pyright", "typing")
+def test_pyright_strict_on_typing_tests(check: Callable[[str], Result]) -> None:
+    # tests/typing/pyrightconfig.json: strict, `# type: ignore` disabled, and each
+    # `# pyright: ignore[rule]` must suppress an error.
+    result = check("pyright typing")
     _assert_clean(result)
     assert "0 errors" in result.stdout
 
 
-def test_stubtest_agrees_with_runtime(
-    checks: dict[str, concurrent.futures.Future[object]],
-) -> None:
-    result = checks["stubtest"].result()
-    assert isinstance(result, subprocess.CompletedProcess)
-    _assert_clean(result)
+def test_stubtest_agrees_with_runtime(check: Callable[[str], Result]) -> None:
+    _assert_clean(check("stubtest"))
 
 
 # A user file outside the repository: precise types where the runtime annotations
@@ -188,13 +192,14 @@ def _fresh_env(where: Path, wheel: Path) -> Path:
     installed in editable mode, whose own `.pth` files are not read from there)."""
     venv.create(where, with_pip=True)
     python = where / "bin" / "python"
-    _assert_clean(_run(python, "-m", "pip", "install", "--no-deps", "--no-index", wheel))
+    pip = (python, "-m", "pip", "install", "--no-deps", "--no-index", wheel)
+    _assert_clean(_run(*pip))
     here = sysconfig.get_paths()["purelib"]
     (_purelib(python) / "_typedeqx_test_dependencies.pth").write_text(here + "\n")
     return python
 
 
-def _check_user_file(python: Path, user: Path) -> list[subprocess.CompletedProcess[str]]:
+def _check_user_file(python: Path, user: Path) -> list[Result]:
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         mypy = pool.submit(
             _mypy, "--strict", "--python-executable", python, "model.py", cwd=user
@@ -210,7 +215,8 @@ def test_wheel_ships_stubs_used_without_configuration(tmp_path: Path) -> None:
     stub_files = {"__init__.pyi", "nn/__init__.pyi", "py.typed"}
     assert {f"typedeqx-stubs/{f}" for f in stub_files} <= names
     assert "typedeqx/py.typed" in names
-    shipped = {n[: -len("/__init__.py")].replace("/", ".") for n in names if n.endswith("/__init__.py")}
+    inits = [n for n in names if n.endswith("/__init__.py")]
+    shipped = {n.removesuffix("/__init__.py").replace("/", ".") for n in inits}
     missing = _runtime_packages() - shipped
     assert not missing, f"list {missing} in [tool.setuptools] packages"
 

@@ -1,16 +1,32 @@
 import dataclasses
-from dataclasses import _MISSING_TYPE
 from abc import ABCMeta
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Annotated, Any, Generic, Literal, TypeVar, overload, type_check_only
-from typing import Annotated as Batched, ClassVar as AbstractClassVar
+from dataclasses import _MISSING_TYPE  # pyright: ignore[reportPrivateUsage]
+from typing import (
+    Annotated,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    TypeAlias,
+    TypeGuard,
+    TypeVar,
+    overload,
+    type_check_only,
+)
+from typing import Annotated as Batched
+from typing import ClassVar as AbstractClassVar
 
 import numpy as np
 from jax.extend.core import ClosedJaxpr
 from jax.typing import ArrayLike
 from jaxtyping import Array, TypeCheckError
-from typing_extensions import Concatenate, ParamSpec, TypeAlias, TypeGuard, TypeIs, dataclass_transform
+from typing_extensions import (
+    ParamSpec,
+    TypeIs,
+    dataclass_transform,
+)
 
 from . import nn as nn
 
@@ -88,15 +104,19 @@ def is_array_like(element: object) -> bool: ...
 def is_inexact_array(element: object) -> TypeGuard[Array | _NumpyArray]: ...
 def is_inexact_array_like(element: object) -> bool: ...
 def filter(
-    pytree: _T, filter_spec: Any, inverse: bool = False, replace: Any = None, is_leaf: _IsLeaf = None
+    pytree: _T,
+    filter_spec: Any,
+    inverse: bool = False,
+    replace: Any = None,
+    is_leaf: _IsLeaf = None,
 ) -> _T: ...
-def partition(pytree: _T, filter_spec: Any, replace: Any = None, is_leaf: _IsLeaf = None) -> tuple[_T, _T]: ...
+def partition(
+    pytree: _T, filter_spec: Any, replace: Any = None, is_leaf: _IsLeaf = None
+) -> tuple[_T, _T]: ...
 def combine(*pytrees: _T, is_leaf: _IsLeaf = None) -> _T: ...
 
 # --- module core ---
 
-# Not `frozen_default=True`: checkers would then reject the `self.x = ...` assignments
-# of a user `__init__` too, which is how Equinox modules are written.
 @overload
 def field(
     *,
@@ -152,6 +172,8 @@ def field(
 
 AbstractVar: TypeAlias = Annotated[_T, "AbstractVar"]
 
+# Not `frozen_default=True`: checkers would then also reject the `self.x = ...`
+# assignments of a user `__init__`, which is how Equinox modules are written.
 @dataclass_transform(field_specifiers=(dataclasses.field, field))
 class _ModuleMeta(ABCMeta): ...
 
@@ -165,16 +187,26 @@ class Module(metaclass=_ModuleMeta):
 @type_check_only
 class _Unset: ...
 
-# `where` selects one node: `replace` has that node's type.
+# `where` selects one node: `replace` has that node's type. (mypy solves `_N` from
+# `replace`, then checks the node against it; pyright solves `_N` as the union of
+# both, so it checks `where` but accepts any replacement.)
 @overload
 def tree_at(
-    where: Callable[[_T], _N], pytree: _T, replace: _N, replace_fn: _Unset = ..., is_leaf: _IsLeaf = None
+    where: Callable[[_T], _N],
+    pytree: _T,
+    replace: _N,
+    replace_fn: _Unset = ...,
+    is_leaf: _IsLeaf = None,
 ) -> _T: ...
 
 # `where` selects an optional node (such as `Linear.bias`), replaced by a value or None.
 @overload
 def tree_at(
-    where: Callable[[_T], _N | None], pytree: _T, replace: _N | None, replace_fn: _Unset = ..., is_leaf: _IsLeaf = None
+    where: Callable[[_T], _N | None],
+    pytree: _T,
+    replace: _N | None,
+    replace_fn: _Unset = ...,
+    is_leaf: _IsLeaf = None,
 ) -> _T: ...
 
 # `where` selects a sequence of nodes: one replacement each.
@@ -200,7 +232,12 @@ def tree_at(
 # `replace_fn` maps each selected node to its replacement.
 @overload
 def tree_at(
-    where: Callable[[_T], _N], pytree: _T, replace: _Unset = ..., *, replace_fn: Callable[[_N], Any], is_leaf: _IsLeaf = None
+    where: Callable[[_T], _N],
+    pytree: _T,
+    replace: _Unset = ...,
+    *,
+    replace_fn: Callable[[_N], Any],
+    is_leaf: _IsLeaf = None,
 ) -> _T: ...
 @overload
 def tree_at(
@@ -211,10 +248,14 @@ def tree_at(
     replace_fn: Callable[[_N], Any],
     is_leaf: _IsLeaf = None,
 ) -> _T: ...
-def tree_equal(*pytrees: Any, typematch: bool = False, rtol: float = 0.0, atol: float = 0.0) -> bool | Array: ...
+def tree_equal(
+    *pytrees: Any, typematch: bool = False, rtol: float = 0.0, atol: float = 0.0
+) -> bool | Array: ...
 def apply_updates(model: _T, updates: Any) -> _T: ...
 def tree_inference(pytree: _T, value: bool) -> _T: ...
-def tree_pformat(pytree: Any, *, width: int = 80, indent: int = 2, short_arrays: bool = True) -> str: ...
+def tree_pformat(
+    pytree: Any, *, width: int = 80, indent: int = 2, short_arrays: bool = True
+) -> str: ...
 
 # --- checked ---
 
@@ -258,54 +299,84 @@ def checks(enabled: bool) -> AbstractContextManager[None]: ...
 
 # --- transformations ---
 
-_Donate: TypeAlias = Literal["all", "all-except-first", "warn", "warn-except-first", "none"]
+_Donate: TypeAlias = Literal[
+    "all", "all-except-first", "warn", "warn-except-first", "none"
+]
 
 @overload
-def filter_jit(fun: None = None, *, donate: _Donate = "none", **jitkwargs: Any) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]: ...
+def filter_jit(
+    fun: None = None, *, donate: _Donate = "none", **jitkwargs: Any
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]: ...
 @overload
-def filter_jit(fun: Callable[_P, _R], *, donate: _Donate = "none", **jitkwargs: Any) -> Callable[_P, _R]: ...
+def filter_jit(
+    fun: Callable[_P, _R], *, donate: _Donate = "none", **jitkwargs: Any
+) -> Callable[_P, _R]: ...
 
 # Gradients are taken with respect to the first argument, and have its type (with
 # `None` at leaves that are not inexact arrays). The function must return a scalar.
 @overload
 def filter_grad(
-    fun: None = None,
-    *, has_aux: Literal[False] = False, **gradkwargs: Any
-) -> Callable[[Callable[Concatenate[_T, _P], ArrayLike]], Callable[Concatenate[_T, _P], _T]]: ...
+    fun: None = None, *, has_aux: Literal[False] = False, **gradkwargs: Any
+) -> Callable[
+    [Callable[Concatenate[_T, _P], ArrayLike]], Callable[Concatenate[_T, _P], _T]
+]: ...
 @overload
 def filter_grad(
-    fun: None = None,
-    *, has_aux: Literal[True], **gradkwargs: Any
-) -> Callable[[Callable[Concatenate[_T, _P], tuple[ArrayLike, _A]]], Callable[Concatenate[_T, _P], tuple[_T, _A]]]: ...
+    fun: None = None, *, has_aux: Literal[True], **gradkwargs: Any
+) -> Callable[
+    [Callable[Concatenate[_T, _P], tuple[ArrayLike, _A]]],
+    Callable[Concatenate[_T, _P], tuple[_T, _A]],
+]: ...
 @overload
 def filter_grad(
-    fun: Callable[Concatenate[_T, _P], ArrayLike], *, has_aux: Literal[False] = False, **gradkwargs: Any
+    fun: Callable[Concatenate[_T, _P], ArrayLike],
+    *,
+    has_aux: Literal[False] = False,
+    **gradkwargs: Any,
 ) -> Callable[Concatenate[_T, _P], _T]: ...
 @overload
 def filter_grad(
-    fun: Callable[Concatenate[_T, _P], tuple[ArrayLike, _A]], *, has_aux: Literal[True], **gradkwargs: Any
+    fun: Callable[Concatenate[_T, _P], tuple[ArrayLike, _A]],
+    *,
+    has_aux: Literal[True],
+    **gradkwargs: Any,
 ) -> Callable[Concatenate[_T, _P], tuple[_T, _A]]: ...
 @overload
 def filter_value_and_grad(
-    fun: None = None,
-    *, has_aux: Literal[False] = False, **gradkwargs: Any
-) -> Callable[[Callable[Concatenate[_T, _P], _S]], Callable[Concatenate[_T, _P], tuple[_S, _T]]]: ...
+    fun: None = None, *, has_aux: Literal[False] = False, **gradkwargs: Any
+) -> Callable[
+    [Callable[Concatenate[_T, _P], _S]], Callable[Concatenate[_T, _P], tuple[_S, _T]]
+]: ...
 @overload
 def filter_value_and_grad(
-    fun: None = None,
-    *, has_aux: Literal[True], **gradkwargs: Any
-) -> Callable[[Callable[Concatenate[_T, _P], tuple[_S, _A]]], Callable[Concatenate[_T, _P], tuple[tuple[_S, _A], _T]]]: ...
+    fun: None = None, *, has_aux: Literal[True], **gradkwargs: Any
+) -> Callable[
+    [Callable[Concatenate[_T, _P], tuple[_S, _A]]],
+    Callable[Concatenate[_T, _P], tuple[tuple[_S, _A], _T]],
+]: ...
 @overload
 def filter_value_and_grad(
-    fun: Callable[Concatenate[_T, _P], _S], *, has_aux: Literal[False] = False, **gradkwargs: Any
+    fun: Callable[Concatenate[_T, _P], _S],
+    *,
+    has_aux: Literal[False] = False,
+    **gradkwargs: Any,
 ) -> Callable[Concatenate[_T, _P], tuple[_S, _T]]: ...
 @overload
 def filter_value_and_grad(
-    fun: Callable[Concatenate[_T, _P], tuple[_S, _A]], *, has_aux: Literal[True], **gradkwargs: Any
+    fun: Callable[Concatenate[_T, _P], tuple[_S, _A]],
+    *,
+    has_aux: Literal[True],
+    **gradkwargs: Any,
 ) -> Callable[Concatenate[_T, _P], tuple[tuple[_S, _A], _T]]: ...
-def filter_jacfwd(fun: Callable[_P, Any], has_aux: bool = False) -> Callable[_P, Any]: ...
-def filter_jacrev(fun: Callable[_P, Any], has_aux: bool = False) -> Callable[_P, Any]: ...
-def filter_hessian(fun: Callable[_P, Any], has_aux: bool = False) -> Callable[_P, Any]: ...
+def filter_jacfwd(
+    fun: Callable[_P, Any], has_aux: bool = False
+) -> Callable[_P, Any]: ...
+def filter_jacrev(
+    fun: Callable[_P, Any], has_aux: bool = False
+) -> Callable[_P, Any]: ...
+def filter_hessian(
+    fun: Callable[_P, Any], has_aux: bool = False
+) -> Callable[_P, Any]: ...
 
 @dataclasses.dataclass(frozen=True)
 class if_array:
@@ -356,15 +427,22 @@ def filter_pmap(
     donate: Literal["all", "warn", "none"] = "none",
     **pmapkwargs: Any,
 ) -> Callable[_P, _R]: ...
-def filter_eval_shape(fun: Callable[_P, Any], *args: _P.args, **kwargs: _P.kwargs) -> Any: ...
+def filter_eval_shape(
+    fun: Callable[_P, Any], *args: _P.args, **kwargs: _P.kwargs
+) -> Any: ...
 @overload
 def filter_checkpoint(
     fun: None = None,
-    *, prevent_cse: bool = True, policy: Callable[..., bool] | None = None
+    *,
+    prevent_cse: bool = True,
+    policy: Callable[..., bool] | None = None,
 ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]: ...
 @overload
 def filter_checkpoint(
-    fun: Callable[_P, _R], *, prevent_cse: bool = True, policy: Callable[..., bool] | None = None
+    fun: Callable[_P, _R],
+    *,
+    prevent_cse: bool = True,
+    policy: Callable[..., bool] | None = None,
 ) -> Callable[_P, _R]: ...
 
 # Generic in the decorated function's signature, so that calls are checked.
@@ -383,7 +461,9 @@ class filter_custom_vjp(Generic[_T, _P, _R]):
     def def_bwd(self, fn_bwd: _C) -> _C: ...
     def __call__(self, vjp_arg: _T, /, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
 
-def filter_closure_convert(fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs) -> Callable[_P, _R]: ...
+def filter_closure_convert(
+    fn: Callable[_P, _R], *args: _P.args, **kwargs: _P.kwargs
+) -> Callable[_P, _R]: ...
 def filter_pure_callback(
     callback: Callable[..., Any],
     *args: Any,
@@ -392,5 +472,7 @@ def filter_pure_callback(
     sharding: Any = None,
     **kwargs: Any,
 ) -> Any: ...
-def filter_make_jaxpr(fun: Callable[_P, Any]) -> Callable[_P, tuple[ClosedJaxpr, Any, Any]]: ...
+def filter_make_jaxpr(
+    fun: Callable[_P, Any],
+) -> Callable[_P, tuple[ClosedJaxpr, Any, Any]]: ...
 def filter_shard(x: _T, device_or_shardings: Any) -> _T: ...

@@ -1,3 +1,4 @@
+# ruff: noqa: B018
 """`checked` returns what it decorates, unchanged for the checkers; ShapeError's
 attributes are typed; `Batched[M, "name"]` reads as `M`."""
 

@@ -1,3 +1,4 @@
+# ruff: noqa: B018
 """filter, partition, combine and apply_updates keep the tree's type."""
 
 from typing import Any, assert_type
@@ -18,18 +19,23 @@ assert_type(static, eqx.nn.MLP)
 assert_type(eqx.combine(params, static), eqx.nn.MLP)
 assert_type(eqx.filter(mlp, eqx.is_inexact_array), eqx.nn.MLP)
 assert_type(eqx.filter(mlp, eqx.is_array, inverse=True, replace=0), eqx.nn.MLP)
-assert_type(eqx.partition({"a": jnp.ones(2)}, True), tuple[dict[str, Array], dict[str, Array]])
+assert_type(
+    eqx.partition({"a": jnp.ones(2)}, True), tuple[dict[str, Array], dict[str, Array]]
+)
 assert_type(eqx.apply_updates(mlp, params), eqx.nn.MLP)
 assert_type(eqx.tree_inference(mlp, True), eqx.nn.MLP)
 assert_type(eqx.tree_equal(mlp, mlp), bool | Array)
 assert_type(eqx.tree_pformat(mlp, width=40), str)
+
 
 # A filter spec may be a PyTree prefix of the tree (the usual way to freeze layers).
 def frozen(leaf: object) -> bool:
     return False
 
 
-spec = eqx.tree_at(lambda m: m.layers[0].weight, jax.tree_util.tree_map(frozen, mlp), True)
+spec = eqx.tree_at(
+    lambda m: m.layers[0].weight, jax.tree_util.tree_map(frozen, mlp), True
+)
 assert_type(eqx.partition(mlp, spec), tuple[eqx.nn.MLP, eqx.nn.MLP])
 
 # Halves from partition are the tree's type, not arrays, and cannot be combined

@@ -1,3 +1,4 @@
+# ruff: noqa: B018
 """Common mistakes, each rejected before anything runs."""
 
 import jax.numpy as jnp

@@ -1,3 +1,4 @@
+# ruff: noqa: B018
 """Module is a dataclass_transform: the generated constructor is typed from the
 fields (with `field` as field specifier), a user `__init__` replaces it, and the
 fields of prebuilt layers are read-only.
@@ -35,7 +36,9 @@ class Affine(eqx.Module):
 # The generated constructor: fields in order, defaults optional.
 affine = Affine(jnp.ones((2, 3)), jnp.ones(2))
 assert_type(affine, Affine)
-assert_type(Affine(weight=jnp.ones((2, 3)), bias=jnp.ones(2), name="a", tags=["t"]), Affine)
+assert_type(
+    Affine(weight=jnp.ones((2, 3)), bias=jnp.ones(2), name="a", tags=["t"]), Affine
+)
 assert_type(affine.weight, Array)
 assert_type(affine.name, str)
 assert_type(affine.tags, list[str])
@@ -63,6 +66,19 @@ class Hidden(eqx.Module):
 assert_type(Hidden(1, options=("a",)), Hidden)
 Hidden(1, 2)  # type: ignore[call-arg, arg-type]  # pyright: ignore[reportCallIssue]
 Hidden(1, ("a",))  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+# A field with a converter: pyright types the generated constructor's parameter as
+# the converter's input, mypy as the field (it does not read converters).
+def to_array(value: float) -> Array:
+    return jnp.asarray(value)
+
+
+class Converted(eqx.Module):
+    value: Array = eqx.field(converter=to_array)
+
+
+Converted(1.0)  # type: ignore[arg-type]
 
 
 # A subclass extends the generated constructor with its own fields.
@@ -143,3 +159,5 @@ frozen_is_attribute_error: AttributeError = eqx.FrozenFieldError()
 module_error_is_type_error: TypeError = eqx.ModuleError()
 tree_error_is_value_error: ValueError = eqx.TreeError()
 transform_error_is_value_error: ValueError = eqx.TransformError()
+
+assert_type(eqx.__version__, str)

@@ -6,6 +6,7 @@ from typing import Any, Literal, assert_type
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+import numpy as np
 from jaxtyping import Array
 
 import typedeqx as eqx
@@ -16,9 +17,13 @@ x = jnp.ones(3)
 # Linear
 linear = eqx.nn.Linear(3, 4, key=key)
 assert_type(linear, eqx.nn.Linear)
-assert_type(eqx.nn.Linear("scalar", 4, use_bias=False, dtype=jnp.float16, key=key), eqx.nn.Linear)
+assert_type(
+    eqx.nn.Linear("scalar", 4, use_bias=False, dtype=jnp.float16, key=key),
+    eqx.nn.Linear,
+)
 assert_type(linear(x), Array)
 assert_type(linear(x, key=key), Array)
+assert_type(linear(np.ones(3, np.float32)), Array)
 assert_type(linear.weight, Array)
 assert_type(linear.bias, Array | None)
 assert_type(linear.in_features, int | Literal["scalar"])
@@ -34,23 +39,32 @@ linear.weight = x  # type: ignore[misc]  # pyright: ignore[reportAttributeAccess
 # Identity returns what it is given.
 identity = eqx.nn.Identity(3, anything="ignored")
 assert_type(identity(x), Array)
+same_numpy_array: np.ndarray[Any, Any] = identity(np.ones(3))
 identity(1.0)  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 
 # MLP
-mlp = eqx.nn.MLP(3, 2, 16, 2, activation=jax.nn.gelu, final_activation=jnp.tanh, key=key)
+mlp = eqx.nn.MLP(
+    3, 2, 16, 2, activation=jax.nn.gelu, final_activation=jnp.tanh, key=key
+)
 assert_type(mlp(x), Array)
+assert_type(mlp(np.ones(3)), Array)
 assert_type(mlp.layers, tuple[eqx.nn.Linear, ...])
 assert_type(mlp.layers[-1], eqx.nn.Linear)
 assert_type(mlp.activation, Callable[..., Any])
 assert_type(mlp.depth, int)
-assert_type(eqx.nn.MLP("scalar", "scalar", 8, 0, use_bias=False, use_final_bias=False, key=key), eqx.nn.MLP)
+assert_type(
+    eqx.nn.MLP("scalar", "scalar", 8, 0, use_bias=False, use_final_bias=False, key=key),
+    eqx.nn.MLP,
+)
 eqx.nn.MLP(3, 2, 16, key=key)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 eqx.nn.MLP(3, 2, 16, 2.5, key=key)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 eqx.nn.MLP(3, 2, 16, 2, activation="relu", key=key)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 mlp.layers = ()  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 # Sequential and Lambda
-seq = eqx.nn.Sequential([linear, eqx.nn.Lambda(jax.nn.relu), eqx.nn.Linear(4, 2, key=key)])
+seq = eqx.nn.Sequential(
+    [linear, eqx.nn.Lambda(jax.nn.relu), eqx.nn.Linear(4, 2, key=key)]
+)
 assert_type(seq(x), Any)
 assert_type(seq(x, key=key), Any)
 assert_type(seq[0], Callable[..., Any])
@@ -65,5 +79,7 @@ eqx.nn.Lambda()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 seq["0"]  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
 # Layers are Modules, so they go through the tree tools.
-assert_type(eqx.tree_at(lambda s: s.layers[0], seq, eqx.nn.Identity()), eqx.nn.Sequential)
+assert_type(
+    eqx.tree_at(lambda s: s.layers[0], seq, eqx.nn.Identity()), eqx.nn.Sequential
+)
 module: eqx.Module = linear

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, E731, E741, B008
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # pyright: standard, reportUnnecessaryTypeIgnoreComment=error
 """The programs of seed 000 (Equinox's "Tricks" page) as written there, with the
@@ -36,14 +37,23 @@ new_linear = eqx.tree_at(where, linear, new_weight)
 def trunc_init(weight: jax.Array, key: jax.random.PRNGKey) -> jax.Array:  # type: ignore[valid-type]  # pyright: ignore[reportGeneralTypeIssues]
     out, in_ = weight.shape
     stddev = math.sqrt(1 / in_)
-    return stddev * jax.random.truncated_normal(key, shape=(out, in_), lower=-2, upper=2)
+    return stddev * jax.random.truncated_normal(
+        key, shape=(out, in_), lower=-2, upper=2
+    )
 
 
 def init_linear_weight(model, init_fn, key):
     is_linear = lambda x: isinstance(x, eqx.nn.Linear)
-    get_weights = lambda m: [x.weight for x in jax.tree_util.tree_leaves(m, is_leaf=is_linear) if is_linear(x)]
+    get_weights = lambda m: [
+        x.weight
+        for x in jax.tree_util.tree_leaves(m, is_leaf=is_linear)
+        if is_linear(x)
+    ]
     weights = get_weights(model)
-    new_weights = [init_fn(weight, subkey) for weight, subkey in zip(weights, jax.random.split(key, len(weights)))]
+    new_weights = [
+        init_fn(weight, subkey)
+        for weight, subkey in zip(weights, jax.random.split(key, len(weights)))
+    ]
     new_model = eqx.tree_at(get_weights, model, new_weights)
     return new_model
 
@@ -81,7 +91,9 @@ def resolve_symmetric(model):
 # User code
 model = eqx.nn.MLP(2, 2, 2, 2, key=key)  # any PyTree
 is_linear = lambda x: isinstance(x, eqx.nn.Linear)
-get_weights = lambda m: [x.weight for x in jax.tree_util.tree_leaves(m, is_leaf=is_linear) if is_linear(x)]
+get_weights = lambda m: [
+    x.weight for x in jax.tree_util.tree_leaves(m, is_leaf=is_linear) if is_linear(x)
+]
 symmetric_model = eqx.tree_at(get_weights, model, replace_fn=Symmetric)
 
 
@@ -160,7 +172,9 @@ def make_flat_step(flat_model, flat_opt_state, x, y):
 flat_model, treedef_model = jax.tree_util.tree_flatten(model)
 flat_opt_state, treedef_opt_state = jax.tree_util.tree_flatten(opt_state)
 for batch_x, batch_y in dataloader(32):
-    flat_model, flat_opt_state = make_flat_step(flat_model, flat_opt_state, batch_x, batch_y)
+    flat_model, flat_opt_state = make_flat_step(
+        flat_model, flat_opt_state, batch_x, batch_y
+    )
     break
 model = jax.tree_util.tree_unflatten(treedef_model, flat_model)
 

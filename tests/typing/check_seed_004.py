@@ -1,3 +1,4 @@
+# ruff: noqa: E501, E731, E741, B008
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # pyright: standard, reportUnnecessaryTypeIgnoreComment=error
 """The programs of seed 004 ("Equinox and Friends": Equinox, optax, jaxtyping) as
@@ -32,7 +33,9 @@ def generate_polynomial_data(
 
 
 key = random.key(21)
-X, y, key = generate_polynomial_data(key, coefficients=jnp.array([1, -2, 1, -2]), n_samples=1_000)
+X, y, key = generate_polynomial_data(
+    key, coefficients=jnp.array([1, -2, 1, -2]), n_samples=1_000
+)
 # standardize data
 X_norm = (X - X.mean()) / X.std()
 y_norm = (y - y.mean()) / y.std()
@@ -104,13 +107,17 @@ keys_batch = jnp.array(keys_batch)
 
 dropout_model = DropoutModel()
 # Vectorize over the x and keys arguments, but not the inference argument
-predicted_batch = jax.vmap(dropout_model, in_axes=(0, None, 0))(x_batch, False, keys_batch)
+predicted_batch = jax.vmap(dropout_model, in_axes=(0, None, 0))(
+    x_batch, False, keys_batch
+)
 
 max_norm = 100.0
 learning_rate = 1e-3
 
 my_optimizer = optax.chain(
-    optax.clip_by_global_norm(max_norm), optax.scale_by_adam(eps=1e-4), optax.scale(-learning_rate)
+    optax.clip_by_global_norm(max_norm),
+    optax.scale_by_adam(eps=1e-4),
+    optax.scale(-learning_rate),
 )
 
 optim = optax.sgd(learning_rate=0.01)
@@ -138,7 +145,9 @@ def train(model, optim, x, y, num_epochs, log_rate):
         # updates = jax.tree.map(lambda g: -0.01 * g, grad)
         # model = eqx.apply_updates(model, updates)
         # using optax
-        updates, opt_state = optim.update(grad, opt_state, eqx.filter(model, eqx.is_array))
+        updates, opt_state = optim.update(
+            grad, opt_state, eqx.filter(model, eqx.is_array)
+        )
         model = eqx.apply_updates(model, updates)
         return model, loss
 
@@ -154,7 +163,9 @@ model, losses = train(model, optim, X_norm, y_norm, num_epochs=2, log_rate=1)
 
 
 @jaxtyped(typechecker=typechecker)
-def typed_mse(model: Model, x: Float[Array, "batch_size 1"], y: Float[Array, "batch_size 1"]) -> Scalar:
+def typed_mse(
+    model: Model, x: Float[Array, "batch_size 1"], y: Float[Array, "batch_size 1"]
+) -> Scalar:
     y_pred = jax.vmap(model)(x)
     return jnp.mean((y - y_pred) ** 2)
 

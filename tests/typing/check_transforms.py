@@ -70,7 +70,12 @@ def loss_with_aux(model: eqx.nn.MLP, x: Array) -> tuple[Array, dict[str, Array]]
 
 
 assert_type(eqx.filter_grad(loss)(model, x, x), eqx.nn.MLP)
-assert_type(eqx.filter_grad(loss_with_aux, has_aux=True)(model, x), tuple[eqx.nn.MLP, dict[str, Array]])
+assert_type(
+    eqx.filter_grad(loss_with_aux, has_aux=True)(model, x),
+    tuple[eqx.nn.MLP, dict[str, Array]],
+)
+
+
 def sum_squares(x: Array) -> Array:
     return jnp.sum(x**2)
 
@@ -195,7 +200,9 @@ def clipped(x: Array) -> Array:
 
 
 @clipped.def_jvp
-def clipped_jvp(primals: tuple[Array], tangents: tuple[Array | None]) -> tuple[Array, Array]:
+def clipped_jvp(
+    primals: tuple[Array], tangents: tuple[Array | None]
+) -> tuple[Array, Array]:
     (x,) = primals
     return clipped(x), jnp.ones_like(x)
 
@@ -211,7 +218,9 @@ def scaled_fwd(perturbed: Any, vjp_arg: Array, scale: float) -> tuple[Array, Non
 
 
 @scaled.def_bwd
-def scaled_bwd(residuals: None, grad_out: Array, perturbed: Any, vjp_arg: Array, scale: float) -> Array:
+def scaled_bwd(
+    residuals: None, grad_out: Array, perturbed: Any, vjp_arg: Array, scale: float
+) -> Array:
     return grad_out * scale
 
 

@@ -29,7 +29,9 @@ mlp = eqx.nn.MLP(3, 3, 8, 2, key=key)
 # `replace`: the result has the tree's type.
 assert_type(eqx.tree_at(lambda b: b.scale, block, jnp.zeros(())), Block)
 assert_type(eqx.tree_at(lambda b: b.linear.weight, block, weight), Block)
-assert_type(eqx.tree_at(lambda m: m.layers[-1], mlp, eqx.nn.Linear(8, 3, key=key)), eqx.nn.MLP)
+assert_type(
+    eqx.tree_at(lambda m: m.layers[-1], mlp, eqx.nn.Linear(8, 3, key=key)), eqx.nn.MLP
+)
 assert_type(eqx.tree_at(lambda t: t["a"], {"a": 1, "b": 2}, 3), dict[str, int])
 
 # An optional node takes a value or None.
@@ -38,21 +40,42 @@ assert_type(eqx.tree_at(lambda b: b.linear.bias, block, None), Block)
 
 # A callable node (an activation, a layer) takes any callable.
 assert_type(eqx.tree_at(lambda b: b.activation, block, jax.nn.gelu), Block)
-assert_type(eqx.tree_at(lambda m: m.layers[0], mlp, eqx.nn.Linear(3, 8, key=key)), eqx.nn.MLP)
+assert_type(
+    eqx.tree_at(lambda m: m.layers[0], mlp, eqx.nn.Linear(3, 8, key=key)), eqx.nn.MLP
+)
 
 # A sequence of nodes takes a sequence of replacements.
-assert_type(eqx.tree_at(lambda m: [x.weight for x in m.layers], mlp, [l.weight * 2 for l in mlp.layers]), eqx.nn.MLP)
-assert_type(eqx.tree_at(lambda b: (b.scale, b.linear.weight), block, (jnp.ones(()), weight)), Block)
+assert_type(
+    eqx.tree_at(
+        lambda m: [x.weight for x in m.layers],
+        mlp,
+        [layer.weight * 2 for layer in mlp.layers],
+    ),
+    eqx.nn.MLP,
+)
+assert_type(
+    eqx.tree_at(lambda b: (b.scale, b.linear.weight), block, (jnp.ones(()), weight)),
+    Block,
+)
 
 # `replace_fn` receives the selected node.
-assert_type(eqx.tree_at(lambda b: b.linear.weight, block, replace_fn=lambda w: w.T), Block)
-assert_type(eqx.tree_at(lambda m: [x.weight for x in m.layers], mlp, replace_fn=jnp.transpose), eqx.nn.MLP)
-assert_type(eqx.tree_at(lambda b: b.linear.bias, block, None, is_leaf=lambda x: x is None), Block)
+assert_type(
+    eqx.tree_at(lambda b: b.linear.weight, block, replace_fn=lambda w: w.T), Block
+)
+assert_type(
+    eqx.tree_at(lambda m: [x.weight for x in m.layers], mlp, replace_fn=jnp.transpose),
+    eqx.nn.MLP,
+)
+assert_type(
+    eqx.tree_at(lambda b: b.linear.bias, block, None, is_leaf=lambda x: x is None),
+    Block,
+)
 
 
 # `where` is checked against the tree: a misspelt attribute is an error.
 eqx.tree_at(lambda b: b.linaer, block, weight)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownLambdaType]
 eqx.tree_at(lambda m: m.layers[-1].wieght, mlp, weight)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownLambdaType]
+
 
 # `replace_fn` must accept the node.
 def linear_weight(linear: eqx.nn.Linear) -> Array:

@@ -94,6 +94,11 @@ def contains_arrays(hint: Any) -> bool:
     return any(contains_arrays(a) for a in get_args(hint) if a is not Ellipsis)
 
 
+def _union(members: tuple[Any, ...]) -> Any:
+    union: Any = Union
+    return union[members]
+
+
 def compile_hint(hint: Any) -> Node | None:
     """The checker for `hint`, or `None` where the hint accepts everything."""
     if hint is Any or hint is object:
@@ -106,7 +111,7 @@ def compile_hint(hint: Any) -> Node | None:
         if hint.__bound__ is not None:
             return compile_hint(hint.__bound__)
         if hint.__constraints__:
-            return compile_hint(Union.__getitem__(hint.__constraints__))
+            return compile_hint(_union(hint.__constraints__))
         return None
     if isinstance(hint, typing.NewType):
         return compile_hint(hint.__supertype__)

@@ -127,7 +127,7 @@ class ArraySpec:
         axes = self.prefix + self.suffix
         self.symbolic = any(a.kind == "symbolic" for a in axes)
         self.uses_arguments = any(a.kind == "symbolic" and "{" in a.name for a in axes)
-        self.rank = len(axes)
+        self.rank: int = len(axes)
         self.min_rank_text = f"rank {len(axes)}" + (" or more" if self.any_rank else "")
 
     def accepts_dtype(self, dtype: Any) -> bool:

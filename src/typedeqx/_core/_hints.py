@@ -35,10 +35,11 @@ def argument_hint(
     - `problem`: how it failed; a batch is suggested only for a wrong rank, a
         transposition only for wrong sizes.
     """
-    shape = getattr(value, "shape", None)
+    raw = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
-    if not isinstance(shape, tuple) or dtype is None or problem.score < 2:
+    if not isinstance(raw, tuple) or dtype is None or problem.score < 2:
         return None
+    shape: tuple[int, ...] = raw
     for spec in _array_specs(node):
         if not spec.accepts_dtype(dtype):
             continue
@@ -46,7 +47,7 @@ def argument_hint(
             if spec.match(shape[1:], dtype, b.copy()) is None:
                 return (
                     f"{name} has one axis too many: it looks like a batch of "
-                    f"{shape[0]} inputs of shape {short_array(shape[1:], dtype)}. "
+                    f"{value.shape[0]} inputs of shape {short_array(shape[1:], dtype)}. "
                     f"Map over it with jax.vmap, e.g. jax.vmap(layer)({name})."
                 )
         flipped = shape[::-1]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
 import jax
+import jax.core
 
 from .._core import Module, field
 from .._errors import TransformError
@@ -94,7 +95,7 @@ def filter_closure_convert(
 
     def call(*arrays: Any) -> list[Any]:
         a, k = in_split.rebuild(arrays)
-        out_arrays, out_split = split_tree(fn(*a, **k))
+        out_arrays, out_split = split_tree(cast(Callable[..., Any], fn)(*a, **k))
         structure.append(out_split)
         return out_arrays
 

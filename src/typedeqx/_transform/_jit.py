@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
 import jax
+import jax.core
 import jax.tree_util as jtu
 
 from .._errors import TransformError

@@ -1,12 +1,15 @@
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, Literal, TypeVar, overload
+from typing import Any, Final, Literal, TypeAlias, TypeVar, overload
 
+import numpy as np
 from jax.typing import DTypeLike
-from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import Module
 
-_A = TypeVar("_A", bound=Array)
+# Layers take JAX or NumPy arrays.
+_ArrayIn: TypeAlias = Array | np.ndarray[Any, Any]
+_A = TypeVar("_A", bound=_ArrayIn)
 
 # Fields of the prebuilt layers are `Final`: a built module is immutable, so
 # `linear.weight = w` is an error (make a copy with `typedeqx.tree_at`).
@@ -27,7 +30,10 @@ class Linear(Module):
         key: PRNGKeyArray,
     ) -> None: ...
     def __call__(
-        self, x: Float[Array, " in_features"] | Float[Array, ""], *, key: PRNGKeyArray | None = None
+        self,
+        x: Float[_ArrayIn, " in_features"] | Float[_ArrayIn, ""],
+        *,
+        key: PRNGKeyArray | None = None,
     ) -> Float[Array, " out_features"] | Float[Array, ""]: ...
 
 class Identity(Module):
@@ -59,7 +65,10 @@ class MLP(Module):
         key: PRNGKeyArray,
     ) -> None: ...
     def __call__(
-        self, x: Float[Array, " in_size"] | Float[Array, ""], *, key: PRNGKeyArray | None = None
+        self,
+        x: Float[_ArrayIn, " in_size"] | Float[_ArrayIn, ""],
+        *,
+        key: PRNGKeyArray | None = None,
     ) -> Float[Array, " out_size"] | Float[Array, ""]: ...
 
 class Lambda(Module):
