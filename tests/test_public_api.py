@@ -29,7 +29,7 @@ PUBLIC = {
         # layers
         "nn",
     ],
-    "typedeqx.nn": ["Linear", "Identity", "MLP", "Sequential", "Lambda"],
+    "typedeqx.nn": ["Linear", "Identity", "MLP", "Sequential", "Lambda", "inference_mode"],
 }  # fmt: skip
 
 

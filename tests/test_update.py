@@ -90,3 +90,14 @@ def test_tree_inference_sets_every_flag(getkey):
 def test_tree_inference_without_flags_is_unchanged(getkey):
     linear = eqx.nn.Linear(2, 2, key=getkey())
     assert eqx.tree_inference(linear, True) is linear
+
+
+def test_nn_inference_mode_is_tree_inference():
+    class Drop(eqx.Module):
+        inference: bool = False
+
+    model = [Drop(), {"d": Drop(True)}]
+    on = eqx.nn.inference_mode(model)
+    assert on[0].inference and on[1]["d"].inference
+    off = eqx.nn.inference_mode(on, value=False)
+    assert not off[0].inference and not off[1]["d"].inference

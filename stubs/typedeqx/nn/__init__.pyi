@@ -10,6 +10,7 @@ from .. import Module
 # Layers take JAX or NumPy arrays.
 _ArrayIn: TypeAlias = Array | np.ndarray[Any, Any]
 _A = TypeVar("_A", bound=_ArrayIn)
+_T = TypeVar("_T")
 
 # Fields of the prebuilt layers are `Final`: a built module is immutable, so
 # `linear.weight = w` is an error (make a copy with `typedeqx.tree_at`).
@@ -86,3 +87,5 @@ class Sequential(Module):
     def __getitem__(self, i: slice) -> Sequential: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Callable[..., Any]]: ...
+
+def inference_mode(model: _T, value: bool = True) -> _T: ...
