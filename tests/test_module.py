@@ -280,3 +280,25 @@ def test_repr_does_not_print_values():
     text = repr(Affine(2))
     assert "Affine(" in text
     assert "f32[2,2]" in text
+
+
+def test_pickle_and_deepcopy_round_trip():
+    import copy
+    import pickle
+
+    a = Affine(3)
+    for b in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a)):
+        assert type(b) is Affine and b == a
+        with pytest.raises(eqx.FrozenFieldError):
+            b.size = 4
+
+
+def test_generic_module():
+    from typing import Generic, TypeVar
+
+    T = TypeVar("T")
+
+    class Box(eqx.Module, Generic[T]):
+        item: T
+
+    assert Box[int](3).item == 3
