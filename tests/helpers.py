@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
 
@@ -23,3 +25,8 @@ def tree_allclose(x: Any, y: Any, *, rtol: float = 1e-5, atol: float = 1e-8) -> 
         elif a != b:
             return False
     return True
+
+
+def ones(*shape: int, dtype: Any = jnp.float32) -> jax.Array:
+    """`jnp.ones(shape, dtype)`, float32 by default, with the shape spread out."""
+    return jnp.ones(shape, dtype)

@@ -35,13 +35,10 @@ from jaxtyping._array_types import (
 )
 
 import typedeqx
+from helpers import ones
 from typedeqx import ShapeError, checked
 
 f32 = jnp.float32
-
-
-def ones(*shape: int, dtype: Any = f32) -> Array:
-    return jnp.ones(shape, dtype)
 
 
 def test_jaxtyping_parse_is_what_we_compile_from():

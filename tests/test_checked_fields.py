@@ -8,11 +8,8 @@ import pytest
 from jaxtyping import Array, Float, Int
 
 import typedeqx
+from helpers import ones
 from typedeqx import Batched, Module, ShapeError, checked, field
-
-
-def ones(*shape, dtype=jnp.float32):
-    return jnp.ones(shape, dtype)
 
 
 @checked

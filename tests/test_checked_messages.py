@@ -12,11 +12,8 @@ import pytest
 from jaxtyping import Array, Float
 
 import typedeqx
+from helpers import ones
 from typedeqx import Module, ShapeError, checked, field
-
-
-def ones(*shape, dtype=jnp.float32):
-    return jnp.ones(shape, dtype)
 
 
 @checked

@@ -10,11 +10,8 @@ import jax.tree_util as jtu
 import pytest
 from jaxtyping import Array, Float
 
+from helpers import ones
 from typedeqx import Module, ShapeError, checked, field
-
-
-def ones(*shape):
-    return jnp.ones(shape, jnp.float32)
 
 
 @checked

@@ -8,11 +8,8 @@ import pytest
 from jaxtyping import Array, Float
 
 import typedeqx
+from helpers import ones
 from typedeqx import Module, ShapeError, checked
-
-
-def ones(*shape):
-    return jnp.ones(shape, jnp.float32)
 
 
 @checked

@@ -6,12 +6,9 @@ import jax.random as jr
 import pytest
 
 import typedeqx
+from helpers import ones
 from typedeqx import ShapeError
 from typedeqx.nn import MLP, Identity, Lambda, Linear, Sequential
-
-
-def ones(*shape, dtype=jnp.float32):
-    return jnp.ones(shape, dtype)
 
 
 def test_linear_checks_input(getkey):

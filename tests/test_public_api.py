@@ -29,7 +29,9 @@ PUBLIC = {
         # layers
         "nn",
     ],
-    "typedeqx.nn": ["Linear", "Identity", "MLP", "Sequential", "Lambda", "inference_mode"],
+    "typedeqx.nn": [
+        "Linear", "Identity", "MLP", "Sequential", "Lambda", "inference_mode",
+    ],
 }  # fmt: skip
 
 

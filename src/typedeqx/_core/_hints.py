@@ -47,7 +47,8 @@ def argument_hint(
             if spec.match(shape[1:], dtype, b.copy()) is None:
                 return (
                     f"{name} has one axis too many: it looks like a batch of "
-                    f"{value.shape[0]} inputs of shape {short_array(shape[1:], dtype)}. "
+                    f"{value.shape[0]} inputs of shape "
+                    f"{short_array(shape[1:], dtype)}. "
                     f"Map over it with jax.vmap, e.g. jax.vmap(layer)({name})."
                 )
         flipped = shape[::-1]
