@@ -17,7 +17,6 @@ import abc
 from collections.abc import Callable
 from typing import Any
 
-from beartype.door import is_bearable
 
 from ._bindings import Bindings
 from ._dims import ArraySpec, Problem
@@ -143,11 +142,16 @@ class BeartypeNode(Node):
     keyed = False
 
     def __init__(self, hint: Any, text: str) -> None:
+        # Imported here: beartype costs ~0.15 s to import, and most programs never
+        # need it (array hints, classes and containers are checked without it).
+        from beartype.door import is_bearable
+
         self.hint = hint
         self.text = text
+        self.is_bearable = is_bearable
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
-        return None if is_bearable(value, self.hint) else self.problem(value)
+        return None if self.is_bearable(value, self.hint) else self.problem(value)
 
 
 class StaticNode(Node):

@@ -6,7 +6,6 @@ import typing
 from typing import Any
 
 import jax.tree_util as jtu
-from beartype.door import is_bearable
 from jaxtyping._storage import get_shape_memo, pop_shape_memo, push_shape_memo
 
 from ._bindings import Bindings
@@ -85,6 +84,8 @@ class ForeignNode(Node):
         self.text = text
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        from beartype.door import is_bearable  # lazily: see BeartypeNode
+
         sizes, shapes, trees, _ = push_shape_memo(b.arguments)
         try:
             sizes.update(b.sizes)
