@@ -17,7 +17,6 @@ import abc
 from collections.abc import Callable
 from typing import Any
 
-
 from ._bindings import Bindings
 from ._dims import ArraySpec, Problem
 from ._shape_error import describe
