@@ -18,7 +18,7 @@ from ._call import BoundPlan, CallPlan
 from ._method import MethodDescriptor
 from ._module import Module
 from ._paths import relocate
-from ._plan import class_plan
+from ._plan import UnresolvedAnnotations, class_plan
 from ._shape_error import ShapeError
 from ._switch import checks_enabled
 
@@ -99,7 +99,7 @@ def _prepare_class(cls: type) -> None:
                 setattr(cls, name, MethodDescriptor(_wrap_method(func, cls)))
     try:  # compile now when the annotations resolve; otherwise on first use
         class_plan(cls)
-    except Exception:
+    except UnresolvedAnnotations:  # a forward reference, defined by first use
         pass
 
 

@@ -43,6 +43,10 @@ def order(slots: list[Slot]) -> list[Slot]:
     ]
 
 
+class UnresolvedAnnotations(TypeError):
+    """Annotations name something not defined (yet): a forward reference."""
+
+
 def resolve_hints(obj: Any, owner: type | None) -> dict[str, Any]:
     """Evaluated annotations of a class or function (strings included)."""
     localns = None if owner is None else {owner.__name__: owner}
@@ -50,7 +54,7 @@ def resolve_hints(obj: Any, owner: type | None) -> dict[str, Any]:
         return typing.get_type_hints(obj, localns=localns, include_extras=True)
     except NameError as e:
         where = getattr(obj, "__qualname__", repr(obj))
-        raise TypeError(
+        raise UnresolvedAnnotations(
             f"typedeqx.checked cannot resolve the annotations of {where}: {e}. "
             "Define the names they use at module level before the first call."
         ) from None
