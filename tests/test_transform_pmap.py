@@ -78,3 +78,10 @@ def test_decorator_form_and_method():
             return x + self.by
 
     np.testing.assert_allclose(Shift(1.0).apply(jnp.zeros((N, 2))), np.ones((N, 2)))
+
+
+def test_array_and_static_in_swapped_positions_compile_separately():
+    f = eqx.filter_pmap(lambda a, b: a * 2.0 if eqx.is_array(a) else b * 3.0)
+    x = jnp.ones((N, 3))
+    assert float(f(x, 3)[0, 0]) == 2.0
+    assert float(f(3, x)[0, 0]) == 3.0

@@ -6,23 +6,16 @@ broadcast where its axis is `None`); every other leaf is static, must be hashabl
 and selects one compiled `jax.pmap` per distinct value.
 """
 
+import contextlib
 import warnings
 from collections.abc import Callable, Hashable
 from typing import Any, Literal, overload
 
 import jax
-import jax.tree_util as jtu
 
 from .._errors import TransformError
-from .._filters import is_array
-from ._common import (
-    Static,
-    TransformWrapper,
-    fun_name,
-    merge_leaves,
-    unhashable_error,
-)
-from ._vmap import if_array, join_output, named_in_axes, resolve_axes, split_output
+from ._common import TransformWrapper, fun_name, unhashable_error
+from ._vmap import if_array, join_output, split_mapped_args
 
 _LEADING = if_array(0)
 
@@ -52,62 +45,35 @@ class _PmapWrapper(TransformWrapper):
         self._cache: dict[Any, Any] = {}
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            raise TransformError(
-                f"{self._name} takes positional arguments only (in_axes describes "
-                f"them by position); got keyword arguments {sorted(kwargs)}."
-            )
-        axes = resolve_axes(
-            named_in_axes(self._fun, self._in_axes, args), args, "in_axes"
+        split = split_mapped_args(
+            self._name, self._fun, self._in_axes, args, kwargs, pass_all_arrays=True
         )
-        leaves, treedef = jtu.tree_flatten(args)
-        dynamic = [i for i, x in enumerate(leaves) if is_array(x)]
-        static = [i for i, x in enumerate(leaves) if not is_array(x)]
-        if any(axes[i] is not None for i in static):
-            raise TransformError(
-                f"{self._name}: in_axes maps a non-array argument leaf; only arrays "
-                "can be mapped. Use None (or typedeqx.if_array) for it."
-            )
-        static_leaves = tuple(leaves[i] for i in static)
-        dynamic_axes = tuple(axes[i] for i in dynamic)
-        key = (treedef, static_leaves, dynamic_axes)
+        # Which positions hold arrays is not in the treedef: (array, 3) and
+        # (3, array) share one; the mapped positions tell them apart.
+        key = (
+            split.treedef,
+            tuple(split.mapped),
+            tuple(split.axes),
+            tuple(split.fixed_leaves),
+        )
         try:
             compiled = self._cache.get(key)
         except TypeError:
             raise unhashable_error(self._name, (args, {})) from None
         if compiled is None:
-            compiled = self._cache[key] = self._compile(
-                treedef, len(leaves), dynamic, static, static_leaves, dynamic_axes
+            compiled = self._cache[key] = jax.pmap(
+                split.traced(self._fun, self._out_axes),
+                in_axes=(split.axes,),
+                out_axes=(0, None, None),
+                axis_name=self._axis_name,
+                axis_size=self._axis_size,
+                **self._pmapkwargs,
             )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings() if self._quiet else contextlib.nullcontext():
             if self._quiet:
                 warnings.filterwarnings("ignore", message="Some donated buffers")
-            mapped, unmapped, meta = compiled([leaves[i] for i in dynamic])
+            mapped, unmapped, meta = compiled(split.dynamic)
         return join_output(mapped, unmapped, meta.value)
-
-    def _compile(
-        self,
-        treedef: Any,
-        size: int,
-        dynamic: list[int],
-        static: list[int],
-        static_leaves: tuple[Any, ...],
-        dynamic_axes: tuple[int | None, ...],
-    ) -> Any:
-        def call(arrays: list[Any]) -> Any:
-            merged = merge_leaves(size, dynamic, arrays, static, static_leaves)
-            out = self._fun(*jtu.tree_unflatten(treedef, merged))
-            mapped, unmapped, meta = split_output(out, self._out_axes)
-            return mapped, unmapped, Static(meta)
-
-        return jax.pmap(
-            call,
-            in_axes=(list(dynamic_axes),),
-            out_axes=(0, None, None),
-            axis_name=self._axis_name,
-            axis_size=self._axis_size,
-            **self._pmapkwargs,
-        )
 
 
 @overload

@@ -162,6 +162,83 @@ def join_output(mapped: list[Any], unmapped: list[Any], meta: Any) -> Any:
 _ARGS_KEY = jtu.SequenceKey(0)
 
 
+@dataclasses.dataclass
+class MappedArgs:
+    """Positional arguments split for a mapping transformation: the leaves passed
+    through it (`dynamic`, at positions `mapped`, with their `axes`), and the rest,
+    held fixed."""
+
+    treedef: Any
+    size: int
+    mapped: list[int]
+    axes: list[int | None]
+    fixed: list[int]
+    fixed_leaves: list[Any]
+    dynamic: list[Any]
+
+    def traced(self, fun: Callable[..., Any], out_axes: Any) -> Callable[..., Any]:
+        """`fun` as a function of the mapped leaves, returning
+        `(mapped outputs, unmapped outputs, Static(rest))`."""
+
+        def call(dynamic: list[Any]) -> Any:
+            merged = merge_leaves(
+                self.size, self.mapped, dynamic, self.fixed, self.fixed_leaves
+            )
+            out = fun(*jtu.tree_unflatten(self.treedef, merged))
+            mapped_out, unmapped_out, meta = split_output(out, out_axes)
+            return mapped_out, unmapped_out, Static(meta)
+
+        return call
+
+
+def split_mapped_args(
+    name: str,
+    fun: Any,
+    in_axes: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    *,
+    pass_all_arrays: bool = False,
+) -> MappedArgs:
+    """Resolve `in_axes` against `args` and split them, rejecting keyword arguments
+    and a non-array leaf given an axis (named by its path).
+
+    The mapped arrays are passed through; with `pass_all_arrays` (for a compiled,
+    cached transformation, whose fixed leaves must be hashable) so are the arrays
+    with axis `None`."""
+    if kwargs:
+        raise TransformError(
+            f"{name} takes positional arguments only (in_axes describes them by "
+            f"position); got keyword arguments {sorted(kwargs)}."
+        )
+    axes = resolve_axes(named_in_axes(fun, in_axes, args), args, "in_axes")
+    with_paths, treedef = jtu.tree_flatten_with_path(args)
+    for (path, leaf), axis in zip(with_paths, axes):
+        if axis is not None and not is_array(leaf):
+            where = call_path((_ARGS_KEY, *path))
+            raise TransformError(
+                f"{name}: in_axes maps {where} along axis {axis}, but it is a "
+                f"{describe_leaf(leaf)}; only arrays can be mapped. Use None (or "
+                "typedeqx.if_array) for it."
+            )
+    leaves = [leaf for _, leaf in with_paths]
+    if pass_all_arrays:
+        mapped = [i for i, x in enumerate(leaves) if is_array(x)]
+    else:
+        mapped = [i for i, a in enumerate(axes) if a is not None]
+    chosen = set(mapped)
+    fixed = [i for i in range(len(leaves)) if i not in chosen]
+    return MappedArgs(
+        treedef=treedef,
+        size=len(leaves),
+        mapped=mapped,
+        axes=[axes[i] for i in mapped],
+        fixed=fixed,
+        fixed_leaves=[leaves[i] for i in fixed],
+        dynamic=[leaves[i] for i in mapped],
+    )
+
+
 class _VmapWrapper(TransformWrapper):
     def __init__(
         self,
@@ -182,36 +259,10 @@ class _VmapWrapper(TransformWrapper):
         self._name = f"filter_vmap({fun_name(fun)})"
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            raise TransformError(
-                f"{self._name} takes positional arguments only (in_axes describes "
-                f"them by position); got keyword arguments {sorted(kwargs)}."
-            )
-        in_axes = named_in_axes(self._fun, self._in_axes, args)
-        axes = resolve_axes(in_axes, args, "in_axes")
-        with_paths, treedef = jtu.tree_flatten_with_path(args)
-        for (path, leaf), axis in zip(with_paths, axes):
-            if axis is not None and not is_array(leaf):
-                where = call_path((_ARGS_KEY, *path))
-                raise TransformError(
-                    f"{self._name}: in_axes maps {where} along axis {axis}, but it is "
-                    f"a {describe_leaf(leaf)}; only arrays can be mapped. Use None "
-                    "(or typedeqx.if_array) for it."
-                )
-        leaves = [leaf for _, leaf in with_paths]
-        mapped = [i for i, a in enumerate(axes) if a is not None]
-        fixed = [i for i, a in enumerate(axes) if a is None]
-        fixed_leaves = [leaves[i] for i in fixed]
-
-        def call(dynamic: list[Any]) -> Any:
-            merged = merge_leaves(len(leaves), mapped, dynamic, fixed, fixed_leaves)
-            out = self._fun(*jtu.tree_unflatten(treedef, merged))
-            mapped_out, unmapped_out, meta = split_output(out, self._out_axes)
-            return mapped_out, unmapped_out, Static(meta)
-
-        dynamic = [leaves[i] for i in mapped]
-        if not mapped and self._axis_size is None:
-            mapped_out, unmapped_out, meta = call(dynamic)
+        split = split_mapped_args(self._name, self._fun, self._in_axes, args, kwargs)
+        call = split.traced(self._fun, self._out_axes)
+        if not split.mapped and self._axis_size is None:
+            mapped_out, unmapped_out, meta = call(split.dynamic)
             if mapped_out:
                 raise TransformError(
                     f"{self._name}: nothing was mapped (no in_axes selected an array "
@@ -221,13 +272,13 @@ class _VmapWrapper(TransformWrapper):
             return join_output(mapped_out, unmapped_out, meta.value)
         vmapped = jax.vmap(
             call,
-            in_axes=([axes[i] for i in mapped],),
+            in_axes=(split.axes,),
             out_axes=(0, None, None),
             axis_name=self._axis_name,
             axis_size=self._axis_size,
             **self._vmapkwargs,
         )
-        mapped_out, unmapped_out, meta = vmapped(dynamic)
+        mapped_out, unmapped_out, meta = vmapped(split.dynamic)
         return join_output(mapped_out, unmapped_out, meta.value)
 
 
