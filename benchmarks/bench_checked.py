@@ -27,7 +27,7 @@ from beartype import beartype
 from jaxtyping import Array, Float, jaxtyped
 
 import typedeqx
-from typedeqx._core._switch import _ENABLED
+from typedeqx._contracts._switch import _ENABLED
 
 
 class PlainLinear(typedeqx.Module):

@@ -19,10 +19,10 @@ from ._filters import is_inexact_array_like as is_inexact_array_like
 from ._filters import partition as partition
 
 # --- module core ---
-from ._core import AbstractClassVar as AbstractClassVar
-from ._core import AbstractVar as AbstractVar
-from ._core import Module as Module
-from ._core import field as field
+from ._module import AbstractClassVar as AbstractClassVar
+from ._module import AbstractVar as AbstractVar
+from ._module import Module as Module
+from ._module import field as field
 
 # --- tree tools ---
 from ._pretty import tree_pformat as tree_pformat
@@ -32,10 +32,10 @@ from ._update import apply_updates as apply_updates
 from ._update import tree_inference as tree_inference
 
 # --- checked ---
-from ._core._batched import Batched as Batched
-from ._core._checked import checked as checked
-from ._core._shape_error import ShapeError as ShapeError
-from ._core._switch import checks as checks
+from ._contracts import Batched as Batched
+from ._contracts import checked as checked
+from ._contracts import ShapeError as ShapeError
+from ._contracts import checks as checks
 
 # --- transformations ---
 from ._errors import TransformError as TransformError

@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 import jax
 import jax.core
 
-from .._core import Module, field
+from .._module import Module, field
 from .._errors import TransformError
 from ._common import (
     TreeSplit,

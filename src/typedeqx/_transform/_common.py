@@ -23,7 +23,7 @@ from typing import Any
 import jax
 import jax.tree_util as jtu
 
-from .._core import BoundMethod
+from .._module import BoundMethod
 from .._errors import TransformError
 from .._filters import is_array
 

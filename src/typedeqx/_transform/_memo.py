@@ -19,7 +19,7 @@ from typing import Any
 
 import jax.tree_util as jtu
 
-from .._core import BoundMethod, Module
+from .._module import BoundMethod, Module
 from .._filters import is_array
 
 _ARRAY, _SAME, _EQUAL = 0, 1, 2

@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray, Shaped
 
-from .._core import Module, field
-from .._core._checked import checked
-from .._core._shape_error import ShapeError, describe
+from .._module import Module, field
+from .._contracts import checked
+from .._contracts import ShapeError, argument_error
 from ._misc import ArrayIn, default_floating_dtype, uniform_fan_in
 
 
@@ -84,19 +84,14 @@ class Linear(Module):
 def _scalar_input_error(layer: Linear, x: Any) -> ShapeError:
     # The annotation admits a scalar for `in_features="scalar"`; which alternative
     # applies depends on the static field, so the scalar case is checked here.
-    return ShapeError(
-        owner="Linear",
-        member="__call__",
-        parameter="x",
-        role="argument",
+    return argument_error(
+        layer,
+        "x",
+        x,
         expected='Float[Array, "in_features"]',
-        got=describe(x),
         detail="got a scalar, expected rank 1",
-        bindings={"in_features": layer.in_features},
-        bound_by={"in_features": "static field in_features"},
-        relevant=("in_features",),
+        dims=("in_features",),
         hint="a scalar input needs Linear(in_features='scalar', ...).",
-        origin=layer,
     )
 
 

@@ -7,8 +7,8 @@ import jax
 import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._core import Module, field
-from .._core._checked import checked
+from .._module import Module, field
+from .._contracts import checked
 from ._linear import Linear
 from ._misc import ArrayIn
 

@@ -5,8 +5,8 @@ from typing import Any, overload
 
 import jax.random as jr
 
-from .._core import Module
-from .._core._checked import checked
+from .._module import Module
+from .._contracts import checked
 
 
 @checked

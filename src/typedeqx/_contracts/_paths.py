@@ -9,8 +9,7 @@ re-roots the path. This costs nothing unless an error is raised.
 from collections.abc import Iterator
 from typing import Any
 
-from ._method import BoundMethod
-from ._module import Module
+from .._module import BoundMethod, Module
 from ._shape_error import ShapeError
 
 _MAX_VISITS = 100_000

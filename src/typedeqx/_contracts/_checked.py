@@ -15,8 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from ._call import BoundPlan, CallPlan
-from ._method import MethodDescriptor
-from ._module import Module
+from .._module import MethodDescriptor, Module
 from ._paths import relocate
 from ._plan import UnresolvedAnnotations, class_plan
 from ._shape_error import ShapeError
@@ -29,7 +28,9 @@ try:  # JAX drops frames from excluded paths when an error crosses jit/vmap/grad
     # so a ShapeError raised while tracing ends at the user's call.
     from jax._src import traceback_util
 
-    traceback_util.register_exclusion(os.path.dirname(os.path.abspath(__file__)))
+    _here = os.path.dirname(os.path.abspath(__file__))
+    traceback_util.register_exclusion(_here)
+    traceback_util.register_exclusion(os.path.join(os.path.dirname(_here), "_module"))
 except (ImportError, AttributeError):  # pragma: no cover - private JAX API moved
     pass
 

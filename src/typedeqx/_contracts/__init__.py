@@ -1,0 +1,14 @@
+"""Shape contracts: `@checked`, its switch, `Batched` and `ShapeError`.
+
+The public face of the contract machinery; the rest of typedeqx (the top-level
+namespace and every layer in `nn/`) imports from here, never from the private files.
+See README.md in this folder for the design.
+"""
+
+from ._batched import Batched as Batched
+from ._checked import checked as checked
+from ._layer_error import argument_error as argument_error
+from ._shape_error import ShapeError as ShapeError
+from ._shape_error import describe as describe
+from ._switch import checks as checks
+from ._switch import checks_enabled as checks_enabled

@@ -1,0 +1,13 @@
+"""Models as PyTrees: `Module`, `field`, abstract members and bound methods.
+
+The public face of the Module machinery; see README.md in this folder for the
+design. It depends on nothing else in typedeqx but `_errors` and `_filters`; the
+contract machinery (`_contracts`) is built on it.
+"""
+
+from ._abstract import AbstractClassVar as AbstractClassVar
+from ._abstract import AbstractVar as AbstractVar
+from ._field import field as field
+from ._method import BoundMethod as BoundMethod
+from ._method import MethodDescriptor as MethodDescriptor
+from ._module import Module as Module
