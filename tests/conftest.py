@@ -18,3 +18,14 @@ def getkey():
     counter = itertools.count()
     base = jr.PRNGKey(0)
     return lambda: jr.fold_in(base, next(counter))
+
+
+# Property-based tests draw a modest number of examples so that CI stays short; JAX
+# compiles on first use, so example timing is meaningless and deadlines are off.
+try:
+    from hypothesis import settings
+
+    settings.register_profile("typedeqx", max_examples=25, deadline=None)
+    settings.load_profile("typedeqx")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
