@@ -25,37 +25,12 @@ from jaxtyping import (
     Shaped,
     UInt8,
 )
-from jaxtyping._array_types import (
-    _anonymous_dim,
-    _anonymous_variadic_dim,
-    _FixedDim,
-    _NamedDim,
-    _NamedVariadicDim,
-    _SymbolicDim,
-)
 
 import typedeqx
 from helpers import ones
 from typedeqx import ShapeError, checked
 
 f32 = jnp.float32
-
-
-def test_jaxtyping_parse_is_what_we_compile_from():
-    # _dims.py reads these attributes; pin them.
-    hint = Float[Array, "a 3 _ *b #c n+1"]
-    assert hint.index_variadic == 3
-    a, three, anon, b, c, sym = hint.dims
-    assert type(a) is _NamedDim and a.name == "a" and not a.broadcastable
-    assert type(three) is _FixedDim and three.size == 3
-    assert anon is _anonymous_dim
-    assert type(b) is _NamedVariadicDim and b.name == "b"
-    assert type(c) is _NamedDim and c.broadcastable
-    assert type(sym) is _SymbolicDim and sym.elem == "n+1"
-    assert Float[Array, "..."].dims == (_anonymous_variadic_dim,)
-    assert Float[Array, "x"].dtype.__name__ == "Float"
-    assert "float32" in Float[Array, "x"].dtypes
-    assert Float[Array, "x y"].dim_str == "x y"
 
 
 @pytest.mark.parametrize(

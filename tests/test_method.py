@@ -2,6 +2,7 @@
 
 import inspect
 
+import pytest
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
@@ -63,6 +64,8 @@ def test_signature_name_and_equality():
     assert list(inspect.signature(s.double).parameters) == ["x"]
     assert s.double.__name__ == "double"
     assert s.double == s.double
-    assert s.double != Scale(jnp.array(1.0)).double
-    assert hash(s.double) == hash(s.double)
+    assert s.double == Scale(jnp.array(1.0)).double  # equal by value, as in Equinox
+    assert s.double != Scale(jnp.array(2.0)).double
+    with pytest.raises(TypeError):  # holds an array, so unhashable, as in Equinox
+        hash(s.double)
     assert "bound method" in repr(s.double)

@@ -28,7 +28,6 @@ Point = namedtuple("Point", ["x", "y"])
         (np.zeros(3), "f64[3](numpy)"),
         (np.zeros((2, 1), np.int64), "i64[2,1](numpy)"),
         (np.float32(1.0), "f32[](numpy)"),
-        (jax.ShapeDtypeStruct((2,), jnp.float32), "f32[2]"),
     ],
 )
 def test_arrays_print_as_dtype_and_shape(array, text):
@@ -59,12 +58,14 @@ def test_functions_by_name():
         return x
 
     tree = [jax.nn.relu, my_fn, len, lambda x: x]
+    local = "test_functions_by_name.<locals>"
     expected = (
-        "[<function relu>, <function my_fn>, <function len>, <function <lambda>>]"
+        f"[<wrapped function relu>, <function {local}.my_fn>, "
+        f"<built-in function len>, <function {local}.<lambda>>]"
     )
-    assert eqx.tree_pformat(tree) == expected
+    assert eqx.tree_pformat(tree, width=200) == expected
     partial = functools.partial(my_fn, 1, k=2)
-    assert eqx.tree_pformat(partial) == "partial(<function my_fn>, 1, k=2)"
+    assert eqx.tree_pformat(partial) == f"partial(<function {local}.my_fn>, 1, k=2)"
 
 
 @dataclasses.dataclass
@@ -142,7 +143,7 @@ def test_mlp_repr(getkey):
     mlp = eqx.nn.MLP(2, 3, 4, 1, key=getkey())
     text = repr(mlp)
     assert text.startswith("MLP(\n  layers=(\n    Linear(")
-    assert "weight=f32[4,2]" in text and "activation=<function relu>" in text
+    assert "weight=f32[4,2]" in text and "activation=<wrapped function relu>" in text
     assert all(len(line) <= 80 for line in text.splitlines())
 
 

@@ -11,26 +11,44 @@ PUBLIC = {
     "typedeqx": [
         # module core
         "Module", "field", "AbstractVar", "AbstractClassVar",
+        "static_field", "Partial", "module_update_wrapper",
         # filters
         "is_array", "is_array_like", "is_inexact_array", "is_inexact_array_like",
         "filter", "partition", "combine",
         # tree tools
         "tree_at", "tree_equal", "tree_pformat", "apply_updates", "tree_inference",
+        "tree_pprint", "tree_flatten_one_level", "tree_check",
         # checks
         "checked", "checks", "ShapeError", "Batched",
         # transformations
         "filter_jit", "filter_grad", "filter_value_and_grad", "filter_jacfwd",
         "filter_jacrev", "filter_hessian", "filter_vmap", "if_array", "filter_pmap",
+        "filter_jvp", "filter_vjp",
         "filter_eval_shape", "filter_checkpoint", "filter_custom_jvp",
         "filter_custom_vjp", "filter_closure_convert", "filter_pure_callback",
         "filter_make_jaxpr", "filter_shard",
         # errors
         "ModuleError", "FrozenFieldError", "TreeError", "TransformError",
+        # checkpoints, runtime errors, caches
+        "tree_serialise_leaves", "tree_deserialise_leaves",
+        "default_serialise_filter_spec", "default_deserialise_filter_spec",
+        "CheckpointError", "error_if", "branched_error_if", "EquinoxRuntimeError",
+        "EquinoxTracetimeError", "clear_caches",
         # layers
         "nn",
     ],
     "typedeqx.nn": [
         "Linear", "Identity", "MLP", "Sequential", "Lambda", "inference_mode",
+        "LayerNorm", "GroupNorm", "RMSNorm", "Dropout", "Embedding", "PReLU",
+        "GRUCell", "LSTMCell",
+        "Conv", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose", "ConvTranspose1d",
+        "ConvTranspose2d", "ConvTranspose3d", "Pool", "MaxPool1d", "MaxPool2d",
+        "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptivePool",
+        "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+        "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+        "MultiheadAttention", "RotaryPositionalEmbedding", "Shared", "WeightNorm",
+        "BatchNorm", "SpectralNorm", "State", "StateIndex", "StatefulLayer",
+        "make_with_state", "delete_init_state",
     ],
 }  # fmt: skip
 

@@ -139,3 +139,26 @@ def test_hessian():
 def test_jacobian_needs_first_argument():
     with pytest.raises(eqx.TransformError, match="filter_jacfwd"):
         eqx.filter_jacfwd(lambda x: x)(x=jnp.ones(1))
+
+
+def test_aux_that_depends_on_the_parameters_does_not_leak_tracers():
+    # Regression: the auxiliary output used to travel as static data, so under
+    # filter_jit an aux computed from the parameters escaped as a tracer.
+    def loss(x, scale):
+        y = x * scale
+        return jnp.sum(y**2), {"y": y, "tag": "state", "n": 3}
+
+    @eqx.filter_jit
+    def step(x):
+        return eqx.filter_value_and_grad(loss, has_aux=True)(x, 2.0)
+
+    (value, aux), grads = step(jnp.arange(3.0))
+    np.testing.assert_allclose(aux["y"], 2.0 * np.arange(3.0))
+    assert aux["tag"] == "state" and aux["n"] == 3
+    np.testing.assert_allclose(grads, 8.0 * np.arange(3.0))
+    grads2, aux2 = eqx.filter_jit(eqx.filter_grad(loss, has_aux=True))(jnp.ones(2), 3.0)
+    np.testing.assert_allclose(aux2["y"], 3.0 * np.ones(2))
+    jac, aux3 = eqx.filter_jit(eqx.filter_jacfwd(lambda x: (x * 2, x + 1), has_aux=True))(
+        jnp.ones(2)
+    )
+    np.testing.assert_allclose(aux3, 2 * np.ones(2))

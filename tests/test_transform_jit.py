@@ -333,12 +333,3 @@ def test_no_memo_under_transformations(getkey):
     assert f._memo is None  # nothing traced is kept alive
     f(model, jnp.ones(3))
     assert f._memo is not None
-
-
-def test_arrays_held_by_fun_are_never_donated(getkey):
-    model = make_affine(getkey)
-    f = eqx.filter_jit(model.__call__, donate="all")
-    x = jnp.ones(3)
-    f(x)
-    assert x.is_deleted() and not model.weight.is_deleted()
-    f(jnp.ones(3))  # the model is still usable

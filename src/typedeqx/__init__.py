@@ -22,12 +22,18 @@ from ._filters import partition as partition
 from ._module import AbstractClassVar as AbstractClassVar
 from ._module import AbstractVar as AbstractVar
 from ._module import Module as Module
+from ._module import Partial as Partial
 from ._module import field as field
+from ._module import module_update_wrapper as module_update_wrapper
+from ._module import static_field as static_field
 
 # --- tree tools ---
 from ._pretty import tree_pformat as tree_pformat
+from ._pretty import tree_pprint as tree_pprint
 from ._tree import tree_at as tree_at
 from ._tree import tree_equal as tree_equal
+from ._tree_check import tree_check as tree_check
+from ._tree_check import tree_flatten_one_level as tree_flatten_one_level
 from ._update import apply_updates as apply_updates
 from ._update import tree_inference as tree_inference
 
@@ -49,13 +55,35 @@ from ._transform import filter_hessian as filter_hessian
 from ._transform import filter_jacfwd as filter_jacfwd
 from ._transform import filter_jacrev as filter_jacrev
 from ._transform import filter_jit as filter_jit
+from ._transform import filter_jvp as filter_jvp
 from ._transform import filter_make_jaxpr as filter_make_jaxpr
 from ._transform import filter_pmap as filter_pmap
 from ._transform import filter_pure_callback as filter_pure_callback
 from ._transform import filter_shard as filter_shard
 from ._transform import filter_value_and_grad as filter_value_and_grad
+from ._transform import filter_vjp as filter_vjp
 from ._transform import filter_vmap as filter_vmap
 from ._transform import if_array as if_array
+
+# --- checkpoints, runtime errors, caches ---
+from ._caches import clear_caches as clear_caches
+from ._checkpoint_error import CheckpointError as CheckpointError
+from ._runtime_errors import EquinoxRuntimeError as EquinoxRuntimeError
+from ._runtime_errors import EquinoxTracetimeError as EquinoxTracetimeError
+from ._runtime_errors import branched_error_if as branched_error_if
+from ._runtime_errors import error_if as error_if
+from ._serialisation import (
+    default_deserialise_filter_spec as default_deserialise_filter_spec,
+)
+from ._serialisation import (
+    default_serialise_filter_spec as default_serialise_filter_spec,
+)
+from ._serialisation import tree_deserialise_leaves as tree_deserialise_leaves
+from ._serialisation import tree_serialise_leaves as tree_serialise_leaves
+
+# --- enumerations, debugging tools ---
+from . import debug as debug
+from ._enum import Enumeration as Enumeration
 
 # --- nn (imported last: layers are built on everything above) ---
 from . import nn as nn

@@ -26,7 +26,24 @@ class TransformError(ValueError):
     arguments under `filter_vmap`, a missing argument to differentiate, ..."""
 
 
-for _cls in (ModuleError, TreeError, TransformError):
+class UndeclaredFieldError(ModuleError, AttributeError):
+    """`__init__` assigned an attribute that is not a declared field. (Both a
+    `ModuleError` and the `AttributeError` Equinox raises.)"""
+
+
+class TreeTypeError(TreeError, TypeError):
+    """A tree operation was given an argument of the wrong kind, such as one
+    replacement where `tree_at` selected several nodes. (Both a `TreeError` and the
+    `TypeError` Equinox raises.)"""
+
+
+for _cls in (
+    ModuleError,
+    TreeError,
+    TransformError,
+    UndeclaredFieldError,
+    TreeTypeError,
+):
     _cls.__module__ = "typedeqx"
 del _cls
 

@@ -63,6 +63,10 @@ def _is_none(x: Any) -> bool:
     return x is None
 
 
+def _is_spec_leaf(spec: Any) -> bool:
+    return jtu.treedef_is_leaf(jtu.tree_structure(spec))
+
+
 def _spec_to_mask(spec_leaf: Any, subtree: Any, is_leaf: Any) -> Any:
     if isinstance(spec_leaf, bool):
         return jtu.tree_map(lambda _: spec_leaf, subtree, is_leaf=is_leaf)
@@ -78,7 +82,10 @@ def _mask_leaves(
     pytree: Any, filter_spec: Any, is_leaf: Callable[[Any], bool] | None
 ) -> tuple[list[Any], list[bool], Any]:
     leaves, treedef = jtu.tree_flatten(pytree, is_leaf=is_leaf)
-    if callable(filter_spec):
+    # A spec is a PyTree prefix first: a Module of bools is a tree of decisions, not
+    # a predicate, even though it is callable. Only a spec that is itself a leaf
+    # (a function, a bool) decides for every leaf at once.
+    if _is_spec_leaf(filter_spec) and callable(filter_spec):
         return leaves, [bool(filter_spec(x)) for x in leaves], treedef
     try:
         mask_tree = jtu.tree_map(

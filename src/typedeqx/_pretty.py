@@ -10,7 +10,8 @@ items go one per line, indented. This keeps printing linear in the size of the t
 import dataclasses
 import functools
 import types
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import jax
 import numpy as np
@@ -40,7 +41,8 @@ def array_summary(x: Any) -> str:
     """`dtype[shape]` for an array, e.g. `f32[3,4]`; `f32[]` for a scalar; NumPy
     arrays and scalars are marked, e.g. `f32[3](numpy)`. Never shows values."""
     dims = ",".join(str(d) for d in np.shape(x))
-    text = f"{dtype_name(x.dtype)}[{dims}]"
+    weak = "weak_" if getattr(x, "weak_type", False) else ""
+    text = f"{weak}{dtype_name(x.dtype)}[{dims}]"
     if isinstance(x, (np.ndarray, np.generic)):
         text += "(numpy)"
     return text
@@ -67,23 +69,47 @@ def _flat(doc: _Doc) -> str:
     return doc if isinstance(doc, str) else doc.flat
 
 
-def _is_function(x: Any) -> bool:
-    if isinstance(x, (types.FunctionType, types.BuiltinFunctionType)):
-        return True
-    # Wrapped callables (jax.custom_jvp, jax.jit outputs) carry a `__wrapped__`.
-    return callable(x) and not isinstance(x, type) and hasattr(x, "__wrapped__")
+def _function_text(x: Any) -> str | None:
+    """How a function prints: by qualified name, saying when it is wrapped (as
+    `jax.jit` and `jax.vmap` outputs are); `None` if `x` is not a function."""
+    if isinstance(x, (jax.custom_jvp, jax.custom_vjp)):
+        x = cast(Any, x).__wrapped__
+    if isinstance(x, types.BuiltinFunctionType):
+        return f"<built-in function {x.__name__}>"
+    if callable(x) and not isinstance(x, type) and hasattr(x, "__wrapped__"):
+        name = getattr(x, "__qualname__", getattr(x, "__name__", type(x).__name__))
+        return f"<wrapped function {name}>"
+    if isinstance(x, types.FunctionType):
+        return f"<function {x.__qualname__}>"
+    return None
+
+
+def _false(_: Any) -> bool:
+    return False
 
 
 class _Formatter:
-    def __init__(self, short_arrays: bool):
+    def __init__(
+        self,
+        short_arrays: bool,
+        struct_as_array: bool,
+        truncate_leaf: Callable[[Any], bool],
+    ):
         self.short_arrays = short_arrays
+        self.struct_as_array = struct_as_array
+        self.truncate_leaf = truncate_leaf
         self.active: set[int] = set()  # ids being formatted, to cut reference cycles
 
+    def _is_array(self, x: Any) -> bool:
+        if isinstance(x, jax.ShapeDtypeStruct):
+            return self.struct_as_array
+        return isinstance(x, (jax.Array, np.ndarray, np.generic))
+
     def doc(self, x: Any) -> _Doc:
-        if isinstance(x, (jax.Array, np.ndarray, np.generic, jax.ShapeDtypeStruct)):
-            if self.short_arrays or isinstance(x, jax.ShapeDtypeStruct):
-                return array_summary(x)
-            return repr(x)
+        if self.truncate_leaf(x):
+            return f"{type(x).__name__}(...)"
+        if self._is_array(x):
+            return array_summary(x) if self.short_arrays else repr(x)
         if id(x) in self.active:
             return "..."
         self.active.add(id(x))
@@ -110,9 +136,7 @@ class _Formatter:
             args = [("", self.doc(x.func))] + [("", self.doc(a)) for a in x.args]
             args += [(f"{k}=", self.doc(v)) for k, v in x.keywords.items()]
             return _Group("partial(", args, ")")
-        if _is_function(x):
-            return f"<function {getattr(x, '__name__', type(x).__name__)}>"
-        return repr(x)
+        return _function_text(x) or repr(x)
 
     def _attr(self, x: Any, name: str) -> _Doc:
         try:
@@ -144,7 +168,13 @@ def _layout(doc: _Doc, column: int, level: int, width: int, indent: int) -> str:
 
 
 def tree_pformat(
-    pytree: Any, *, width: int = 80, indent: int = 2, short_arrays: bool = True
+    pytree: Any,
+    *,
+    width: int = 80,
+    indent: int = 2,
+    short_arrays: bool = True,
+    struct_as_array: bool = False,
+    truncate_leaf: Callable[[Any], bool] = _false,
 ) -> str:
     """Format a PyTree as text, breaking lines only where needed to fit `width`.
 
@@ -156,20 +186,55 @@ def tree_pformat(
     - `indent`: spaces per level of nesting when a container is split over lines.
     - `short_arrays`: print JAX and NumPy arrays as their dtype and shape, e.g.
         `f32[3,4]` (NumPy ones as `f32[3,4](numpy)`), never their values. When
-        `False`, arrays print with their own `repr`.
+        `False`, arrays print with their own `repr`. Weakly typed JAX arrays
+        (from Python scalars) print as e.g. `weak_i32[]`.
+    - `struct_as_array`: print `jax.ShapeDtypeStruct`s like arrays, e.g. `f32[2]`,
+        instead of with their own `repr`.
+    - `truncate_leaf`: a predicate on nodes; a node for which it is true prints as
+        `ClassName(...)`, without its contents.
 
     **Returns:**
 
     A string. Dataclasses (so every `Module`) print as `ClassName(field=...)` over
     the fields declared with `repr=True`; lists, tuples, namedtuples and dicts print
-    as themselves; functions print as `<function name>`.
+    as themselves; functions print as `<function qualified.name>`, and wrapped
+    ones (`jax.jit`, `jax.vmap` outputs) as `<wrapped function name>`.
 
     ```python
     >>> import jax.numpy as jnp
     >>> tree_pformat({"w": jnp.zeros((3, 4)), "act": jax.nn.relu})
-    "{'w': f32[3,4], 'act': <function relu>}"
+    "{'w': f32[3,4], 'act': <wrapped function relu>}"
 
     ```
     """
-    doc = _Formatter(short_arrays).doc(pytree)
-    return _layout(doc, 0, 0, width, indent)
+    formatter = _Formatter(short_arrays, struct_as_array, truncate_leaf)
+    return _layout(formatter.doc(pytree), 0, 0, width, indent)
+
+
+def tree_pprint(
+    pytree: Any,
+    *,
+    width: int = 80,
+    indent: int = 2,
+    short_arrays: bool = True,
+    struct_as_array: bool = False,
+    truncate_leaf: Callable[[Any], bool] = _false,
+) -> None:
+    """Print [`tree_pformat`][]`(pytree, ...)`: arrays as `f32[3,4]`, never their
+    values.
+
+    **Arguments:** as for [`tree_pformat`][].
+
+    **Returns:**
+
+    Nothing; the text goes to standard output.
+    """
+    text = tree_pformat(
+        pytree,
+        width=width,
+        indent=indent,
+        short_arrays=short_arrays,
+        struct_as_array=struct_as_array,
+        truncate_leaf=truncate_leaf,
+    )
+    print(text)

@@ -20,9 +20,8 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
-from jax.core import Tracer
 
-from ._errors import TreeError
+from ._errors import TreeError, TreeTypeError
 from ._pretty import array_summary, tree_pformat
 
 
@@ -32,6 +31,31 @@ class _Sentinel:
 
 
 _UNSET: Any = _Sentinel()
+
+
+class _DistinctTuple(tuple[()]):
+    """Stands in for an empty tuple: `()` is a shared object, so it cannot name a
+    position. Not a registered PyTree node, so it is a leaf."""
+
+
+def _is_empty_tuple(x: Any) -> bool:
+    return type(x) is tuple and not x
+
+
+def _distinct_empty_tuples(pytree: Any) -> Any:
+    return jtu.tree_map(
+        lambda x: _DistinctTuple() if _is_empty_tuple(x) else x,
+        pytree,
+        is_leaf=_is_empty_tuple,
+    )
+
+
+def _restore_empty_tuples(pytree: Any) -> Any:
+    return jtu.tree_map(
+        lambda x: () if isinstance(x, _DistinctTuple) else x,
+        pytree,
+        is_leaf=lambda x: isinstance(x, _DistinctTuple),
+    )
 
 
 class _Placeholder:
@@ -50,6 +74,7 @@ class _StandIn:
     """`pytree` with every leaf replaced by a unique placeholder."""
 
     def __init__(self, pytree: Any, is_leaf: Callable[[Any], bool] | None):
+        self.is_leaf = is_leaf
         self.leaves, self.treedef = jtu.tree_flatten(pytree, is_leaf=is_leaf)
         self.placeholders = [_Placeholder(i) for i in range(len(self.leaves))]
         self.tree = jtu.tree_unflatten(self.treedef, self.placeholders)
@@ -65,6 +90,32 @@ class _StandIn:
             return self.leaves[node.index]
         placeholders, treedef = jtu.tree_flatten(node)
         return jtu.tree_unflatten(treedef, [self.leaves[p.index] for p in placeholders])
+
+    def check_structural(self, on_stand_in: Any, on_pytree: Any) -> None:
+        """Check that `where` picked the same nodes from the real tree as from the
+        stand-in, i.e. that it did not look at leaf values."""
+        picked, structure = jtu.tree_flatten(on_stand_in)
+        for x in picked:
+            if not self.is_placeholder(x):
+                raise TreeTypeError(
+                    f"tree_at: `where` returned {_describe(x)}, which is not a node "
+                    "of pytree. `where` must return nodes of pytree (e.g. "
+                    "`lambda m: m.linear.weight`), not computed values, static "
+                    "fields or objects from outside its argument."
+                )
+        real, real_treedef = jtu.tree_flatten(on_pytree, is_leaf=self.is_leaf)
+        real_structure: Any = real_treedef  # PyTreeDef's equality is untyped
+        same = real_structure == structure and len(real) == len(picked)
+        if not same or any(
+            r is not self.leaves[p.index] for r, p in zip(real, picked, strict=True)
+        ):
+            raise TreeError(
+                "tree_at: `where` selected different nodes from pytree than from a "
+                "copy with the same structure, so it depends on leaf values (e.g. "
+                "`filter(m, is_array)`, or testing a leaf's type). Select by "
+                "structure only; to select by value, zip with the original: "
+                "`lambda t: [n for n, x in zip(leaves(t), leaves(pytree)) if ...]`."
+            )
 
     def describe(self, node: Any) -> str:
         if self.is_placeholder(node):
@@ -165,11 +216,14 @@ def _replacements(
     nodes: list[Any], single: bool, replace: Any, replace_fn: Any, stand_in: _StandIn
 ) -> list[Any]:
     if replace_fn is not _UNSET:
-        return [replace_fn(stand_in.original(node)) for node in nodes]
+        return [
+            replace_fn(_restore_empty_tuples(stand_in.original(node)))
+            for node in nodes
+        ]
     if single:
         return [replace]
     if not isinstance(replace, (list, tuple)):
-        raise TreeError(
+        raise TreeTypeError(
             f"tree_at: `where` returned a sequence of {len(nodes)} nodes, so `replace` "
             f"must be a list or tuple of {len(nodes)} replacements; got "
             f"{_describe(replace)}."
@@ -222,19 +276,21 @@ def tree_at(
         raise TreeError(
             f"tree_at needs exactly one of replace and replace_fn; got {given}."
         )
-    stand_in = _StandIn(pytree, is_leaf)
-    nodes, single, flat, treedef = _selection(_call_where(where, stand_in), stand_in)
-    if not nodes:
-        return pytree
+    distinct = _distinct_empty_tuples(pytree)
+    stand_in = _StandIn(distinct, is_leaf)
+    selected = _call_where(where, stand_in)
+    stand_in.check_structural(selected, where(distinct))
+    nodes, single, flat, treedef = _selection(selected, stand_in)
     _check_selected(nodes, flat, stand_in)
     new = _replacements(nodes, single, replace, replace_fn, stand_in)
+    if not nodes:
+        return pytree
     by_id = {id(node): value for node, value in zip(nodes, new, strict=True)}
-    out = [by_id[id(x)] if id(x) in by_id else stand_in.original(x) for x in flat]
+    out = [
+        by_id[id(x)] if id(x) in by_id else _restore_empty_tuples(stand_in.original(x))
+        for x in flat
+    ]
     return jtu.tree_unflatten(treedef, out)
-
-
-def _is_traced(x: Any) -> bool:
-    return isinstance(x, Tracer)
 
 
 def _leaf_type(x: Any) -> type:
@@ -242,18 +298,22 @@ def _leaf_type(x: Any) -> type:
     return jax.Array if isinstance(x, jax.Array) else type(x)
 
 
+def _is_numpy(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, np.generic))
+
+
 def _arrays_equal(x: Any, y: Any, rtol: float, atol: float) -> bool | jax.Array:
     if np.shape(x) != np.shape(y) or x.dtype != y.dtype:
         return False
-    close = (rtol != 0 or atol != 0) and np.issubdtype(x.dtype, np.inexact)
-    if _is_traced(x) or _is_traced(y):
-        if close:
-            return jnp.all(jnp.abs(x - y) <= atol + rtol * jnp.abs(y))
+    exact = (rtol == 0 and atol == 0) or not np.issubdtype(x.dtype, np.inexact)
+    if _is_numpy(x) and _is_numpy(y):
+        if exact:
+            return bool(np.array_equal(x, y))
+        return bool(np.allclose(x, y, rtol=rtol, atol=atol))
+    # A JAX array is involved: answer with a JAX bool, which also works under `jit`.
+    if exact:
         return jnp.all(x == y)
-    x, y = np.asarray(x), np.asarray(y)
-    if close:
-        return bool(np.all(np.abs(x - y) <= atol + rtol * np.abs(y)))
-    return bool(np.array_equal(x, y))
+    return jnp.allclose(x, y, rtol=rtol, atol=atol)
 
 
 def _leaves_equal(
@@ -280,21 +340,22 @@ def tree_equal(
     - `*pytrees`: the PyTrees to compare (any number; fewer than two are equal).
     - `typematch`: also require leaves at the same position to have the same type
         (so `1` and `1.0` differ).
-    - `rtol`, `atol`: tolerances for inexact arrays: `|x - y| <= atol + rtol * |y|`
-        elementwise. Both zero (the default) means exact equality.
+    - `rtol`, `atol`: tolerances for inexact arrays, as for `jnp.allclose`. Both
+        zero (the default) means exact equality.
 
     **Returns:**
 
-    A Python `bool`. Arrays are equal when their shapes, dtypes and values are; an
-    array never equals a non-array. When leaves are tracers (inside `jax.jit` and
-    friends) and the answer depends on their values, a traced scalar `bool` array.
+    `False` as soon as structures, shapes, dtypes or non-array leaves differ.
+    Otherwise, when any compared leaf is a JAX array, a scalar JAX `bool` array
+    (concrete outside `jit`, traced inside; `bool(...)` it outside `jit`); when none
+    is, a Python `bool`.
     """
     if len(pytrees) < 2:
         return True
     first, *rest = pytrees
     leaves, treedef = jtu.tree_flatten(first)
     structure: Any = treedef  # PyTreeDef's equality is untyped in jaxlib
-    traced: list[jax.Array] = []
+    arrays: list[jax.Array] = []
     for other in rest:
         other_leaves, other_treedef = jtu.tree_flatten(other)
         if other_treedef != structure:
@@ -304,7 +365,7 @@ def tree_equal(
             if equal is False:
                 return False
             if equal is not True:
-                traced.append(equal)
-    if not traced:
+                arrays.append(equal)
+    if not arrays:
         return True
-    return jnp.all(jnp.stack(traced))
+    return jnp.all(jnp.stack(arrays))

@@ -15,8 +15,11 @@ from typing import (
     overload,
     type_check_only,
 )
+from pathlib import Path
+from typing import Protocol
 from typing import Annotated as Batched
 from typing import ClassVar as AbstractClassVar
+from typing import ClassVar as _ClassVar
 
 import numpy as np
 from jax.extend.core import ClosedJaxpr
@@ -36,9 +39,20 @@ __all__ = [
     "AbstractClassVar",
     "AbstractVar",
     "Batched",
+    "CheckpointError",
+    "EquinoxRuntimeError",
+    "EquinoxTracetimeError",
+    "branched_error_if",
+    "clear_caches",
+    "default_deserialise_filter_spec",
+    "default_serialise_filter_spec",
+    "error_if",
+    "tree_deserialise_leaves",
+    "tree_serialise_leaves",
     "FrozenFieldError",
     "Module",
     "ModuleError",
+    "Partial",
     "ShapeError",
     "TransformError",
     "TreeError",
@@ -58,23 +72,30 @@ __all__ = [
     "filter_jacfwd",
     "filter_jacrev",
     "filter_jit",
+    "filter_jvp",
     "filter_make_jaxpr",
     "filter_pmap",
     "filter_pure_callback",
     "filter_shard",
     "filter_value_and_grad",
+    "filter_vjp",
     "filter_vmap",
     "if_array",
     "is_array",
     "is_array_like",
     "is_inexact_array",
     "is_inexact_array_like",
+    "module_update_wrapper",
     "nn",
     "partition",
+    "static_field",
     "tree_at",
+    "tree_check",
     "tree_equal",
+    "tree_flatten_one_level",
     "tree_inference",
     "tree_pformat",
+    "tree_pprint",
 ]
 
 __version__: str
@@ -178,8 +199,25 @@ AbstractVar: TypeAlias = Annotated[_T, "AbstractVar"]
 class _ModuleMeta(ABCMeta): ...
 
 class Module(metaclass=_ModuleMeta):
+    __abstractvars__: _ClassVar[frozenset[str]]
+    __abstractclassvars__: _ClassVar[frozenset[str]]
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+
+def static_field(**kwargs: Any) -> Any: ...
+
+class Partial(Module, Generic[_R]):
+    func: Callable[..., _R]
+    args: tuple[Any, ...]
+    keywords: dict[str, Any]
+    def __init__(
+        self, func: Callable[..., _R], /, *args: Any, **kwargs: Any
+    ) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> _R: ...
+
+def module_update_wrapper(
+    wrapper: Module, wrapped: Callable[_P, _R] | None = None
+) -> Callable[_P, _R]: ...
 
 # --- tree tools ---
 
@@ -254,8 +292,25 @@ def tree_equal(
 def apply_updates(model: _T, updates: Any) -> _T: ...
 def tree_inference(pytree: _T, value: bool) -> _T: ...
 def tree_pformat(
-    pytree: Any, *, width: int = 80, indent: int = 2, short_arrays: bool = True
+    pytree: Any,
+    *,
+    width: int = 80,
+    indent: int = 2,
+    short_arrays: bool = True,
+    struct_as_array: bool = False,
+    truncate_leaf: Callable[[Any], bool] = ...,
 ) -> str: ...
+def tree_pprint(
+    pytree: Any,
+    *,
+    width: int = 80,
+    indent: int = 2,
+    short_arrays: bool = True,
+    struct_as_array: bool = False,
+    truncate_leaf: Callable[[Any], bool] = ...,
+) -> None: ...
+def tree_flatten_one_level(pytree: Any) -> tuple[list[Any], Any]: ...
+def tree_check(pytree: Any) -> None: ...
 
 # --- checked ---
 
@@ -459,6 +514,9 @@ class filter_custom_vjp(Generic[_T, _P, _R]):
     def __init__(self, fn: Callable[Concatenate[_T, _P], _R]) -> None: ...
     def def_fwd(self, fn_fwd: _C) -> _C: ...
     def def_bwd(self, fn_bwd: _C) -> _C: ...
+    def defvjp(
+        self, fn_fwd: Callable[..., Any], fn_bwd: Callable[..., Any]
+    ) -> None: ...
     def __call__(self, vjp_arg: _T, /, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
 
 def filter_closure_convert(
@@ -472,7 +530,59 @@ def filter_pure_callback(
     sharding: Any = None,
     **kwargs: Any,
 ) -> Any: ...
+def filter_jvp(
+    fn: Callable[..., _R], primals: Sequence[Any], tangents: Sequence[Any], **kwargs: Any
+) -> tuple[_R, Any]: ...
+@overload
+def filter_vjp(
+    fun: Callable[..., _R], *primals: Any, has_aux: Literal[False] = False
+) -> tuple[_R, Callable[..., tuple[Any, ...]]]: ...
+@overload
+def filter_vjp(
+    fun: Callable[..., tuple[_R, _A]], *primals: Any, has_aux: Literal[True]
+) -> tuple[_R, Callable[..., tuple[Any, ...]], _A]: ...
 def filter_make_jaxpr(
     fun: Callable[_P, Any],
 ) -> Callable[_P, tuple[ClosedJaxpr, Any, Any]]: ...
 def filter_shard(x: _T, device_or_shardings: Any) -> _T: ...
+
+# --- checkpoints, runtime errors, caches ---
+@type_check_only
+class _SupportsWrite(Protocol):
+    def write(self, s: bytes, /) -> object: ...
+
+@type_check_only
+class _SupportsReadSeek(Protocol):
+    def seek(self, offset: int, whence: int, /) -> object: ...
+    def read(self, length: int = ..., /) -> bytes: ...
+
+_OnError: TypeAlias = Literal["default", "raise", "breakpoint", "nan", "off"]
+
+class CheckpointError(RuntimeError, ValueError): ...
+class EquinoxRuntimeError(RuntimeError): ...
+class EquinoxTracetimeError(RuntimeError): ...
+
+def default_serialise_filter_spec(f: _SupportsWrite, x: Any) -> None: ...
+def default_deserialise_filter_spec(f: _SupportsReadSeek, x: Any) -> Any: ...
+def tree_serialise_leaves(
+    path_or_file: str | Path | _SupportsWrite,
+    pytree: Any,
+    filter_spec: Any = ...,
+    is_leaf: Callable[[Any], bool] | None = None,
+) -> None: ...
+def tree_deserialise_leaves(
+    path_or_file: str | Path | _SupportsReadSeek,
+    like: _T,
+    filter_spec: Any = ...,
+    is_leaf: Callable[[Any], bool] | None = None,
+) -> _T: ...
+def error_if(x: _T, pred: ArrayLike, msg: str, *, on_error: _OnError = "default") -> _T: ...
+def branched_error_if(
+    x: _T,
+    pred: ArrayLike,
+    index: ArrayLike,
+    msgs: Sequence[str],
+    *,
+    on_error: _OnError = "default",
+) -> _T: ...
+def clear_caches() -> None: ...

@@ -229,3 +229,23 @@ assert_type(clipped_jvp((x,), (None,)), tuple[Array, Array])
 assert_type(scaled(x, 2.0), Array)
 clipped(x, x)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 scaled(x, "2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+# filter_jvp and filter_vjp: the primal output keeps the function's return type.
+def _affine(a: Array, n: int) -> Array:
+    return a * n
+
+
+jvp_out, jvp_tangent = eqx.filter_jvp(_affine, (x, 2), (x, None))
+assert_type(jvp_out, Array)
+vjp_out, vjp_fn = eqx.filter_vjp(_affine, x, 2)
+assert_type(vjp_out, Array)
+assert_type(vjp_fn(x), tuple[Any, ...])
+
+
+def _with_aux(a: Array) -> tuple[Array, str]:
+    return a, "aux"
+
+
+vjp_aux_out, vjp_aux_fn, vjp_aux = eqx.filter_vjp(_with_aux, x, has_aux=True)
+assert_type(vjp_aux, str)

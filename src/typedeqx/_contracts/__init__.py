@@ -1,4 +1,4 @@
-"""Shape contracts: `@checked`, its switch, `Batched` and `ShapeError`.
+"""Shape contracts: `@checked`, its switch, `Batched`, `ShapeError` and `BoundBy`.
 
 The public face of the contract machinery; the rest of typedeqx (the top-level
 namespace and every layer in `nn/`) imports from here, never from the private files.
@@ -6,6 +6,7 @@ See README.md in this folder for the design.
 """
 
 from ._batched import Batched as Batched
+from ._bindings import BoundBy as BoundBy
 from ._checked import checked as checked
 from ._layer_error import argument_error as argument_error
 from ._shape_error import ShapeError as ShapeError

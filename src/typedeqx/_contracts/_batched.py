@@ -1,7 +1,13 @@
 """`Batched[SomeModule, "name"]`: a module whose every array leaf carries one extra
-leading axis, as made by `filter_vmap` over a stack of keys (an ensemble)."""
+leading axis, as made by `filter_vmap` over a stack of keys (an ensemble).
 
-from typing import TYPE_CHECKING, Annotated, Any
+Checking one needs the field contract of the module's class, and compiling that
+contract may need this node again; so the node is given a way to find a class's
+field contract (`FieldPlans`) by whoever compiles it, and imports no plan itself.
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import jax.tree_util as jtu
 
@@ -10,7 +16,16 @@ from ._dims import Problem
 from ._nodes import Node, array_key
 from ._shape_error import describe, short_array
 
-__all__ = ["Batched", "BatchedAxis", "BatchedNode"]
+__all__ = ["Batched", "BatchedAxis", "BatchedNode", "FieldPlans", "StrippedCheck"]
+
+
+class StrippedCheck(Protocol):
+    """The field contract of a class, checked with leading axes dropped."""
+
+    def check_stripped(self, obj: Any, strip: int) -> Problem | None: ...
+
+
+FieldPlans = Callable[[type], StrippedCheck]
 
 
 class BatchedAxis:
@@ -72,9 +87,10 @@ class BatchedNode(Node):
 
     binds = True
 
-    def __init__(self, cls: type, name: str) -> None:
+    def __init__(self, cls: type, name: str, fields: FieldPlans) -> None:
         self.cls = cls
         self.name = name
+        self.fields = fields
         self.text = f'Batched[{cls.__name__}, "{name}"]'
 
         def key(value: Any) -> Any:
@@ -98,13 +114,11 @@ class BatchedNode(Node):
                 return Problem(got, self.text, detail, score=2, at=at)
             bound = b.sizes.get(self.name)
             if bound is None:
-                b.bind_size(self.name, shape[0], f"{b.label}{at} {got}")
+                b.bind_size(self.name, shape[0], b.label.bound(got, at))
             elif bound != shape[0]:
                 detail = f"leading axis has size {shape[0]}"
                 return Problem(got, self.text, detail, (self.name,), score=3, at=at)
-        from ._plan import class_plan
-
-        problem = class_plan(type(value)).check_stripped(value, strip + 1)
+        problem = self.fields(type(value)).check_stripped(value, strip + 1)
         if problem is not None:
             slice_ = f"each {self.name} slice of {describe(value)}"
             problem.detail = slice_ + (f": {problem.detail}" if problem.detail else "")

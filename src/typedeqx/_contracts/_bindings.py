@@ -7,15 +7,64 @@ whole value matched, so a failed alternative of a union leaves no trace.
 
 from typing import Any
 
+_KINDS = frozenset({"field", "static field", "argument", "return"})
+
+
+class BoundBy(str):
+    """Where a dimension was bound: the `kind` of value (`"field"`, `"static field"`,
+    `"argument"` or `"return"`), its `name`, the `value` as a message shows it
+    (`"f32[4,3]"`, or `""` for a static field) and the tree path `at` of the leaf
+    that bound it inside a container (or `""`).
+
+    It is also the text that messages show (a `str`), so `ShapeError.bound_by`
+    reads as before; programs recognise a kind by `.kind`, never by the text.
+
+    ```python
+    >>> source = BoundBy("field", "weight", "f32[4,3]")
+    >>> source, source.kind
+    ('field weight f32[4,3]', 'field')
+    >>> BoundBy("static field", "in_features") == "static field in_features"
+    True
+
+    ```
+    """
+
+    kind: str
+    name: str
+    value: str
+    at: str
+
+    def __new__(cls, kind: str, name: str, value: str = "", at: str = "") -> "BoundBy":
+        if kind not in _KINDS:
+            raise ValueError(
+                f"BoundBy's kind must be one of {sorted(_KINDS)}; got {kind!r}."
+            )
+        head = "return value" if kind == "return" else f"{kind} {name}"
+        self = super().__new__(cls, head + at + (f" {value}" if value else ""))
+        parts = {"kind": kind, "name": name, "value": value, "at": at}
+        for attribute, part in parts.items():
+            object.__setattr__(self, attribute, part)
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"BoundBy is immutable; cannot set {name!r}.")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (BoundBy, (self.kind, self.name, self.value, self.at))
+
+    def bound(self, value: str, at: str = "") -> "BoundBy":
+        """The same origin, naming the value (and leaf) that bound a dimension."""
+        return BoundBy(self.kind, self.name, value, at)
+
 
 class Bindings:
     """Dimension name -> size, variadic name -> shape, structure name -> treedef.
 
-    `sources` says, for each name, which value bound it (`"field weight f32[4,3]"`),
-    for error messages. `label` is the value being checked now, `treepath` the leaf
-    of a structured `PyTree[..., "T"]` (for `?name` dimensions), `arguments` the
-    call's named values (for `{name}` in symbolic dimensions), `self_type` the class
-    of the module being called (for `Self`).
+    `sources` says, for each name, which value bound it (a `BoundBy`), for error
+    messages. `label` is the value being checked now (a `BoundBy` without a
+    value), `treepath` the leaf of a structured `PyTree[..., "T"]` (for `?name`
+    dimensions), `arguments` the call's named values (for `{name}` in symbolic
+    dimensions), `self_type` the class of the module being called (for `Self`).
     """
 
     __slots__ = (
@@ -33,8 +82,8 @@ class Bindings:
         self.sizes: dict[str, int] = {}
         self.shapes: dict[str, tuple[bool, tuple[int, ...]]] = {}
         self.trees: dict[str, Any] = {}
-        self.sources: dict[str, str] = {}
-        self.label = ""
+        self.sources: dict[str, BoundBy] = {}
+        self.label = _NOTHING
         self.treepath: str | None = None
         self.arguments: dict[str, Any] = {}
         self.self_type: type | None = None
@@ -58,12 +107,16 @@ class Bindings:
         self.trees = scratch.trees
         self.sources = scratch.sources
 
-    def bind_size(self, name: str, size: int, source: str) -> None:
+    def bind_size(self, name: str, size: int, source: BoundBy) -> None:
         self.sizes[name] = size
         self.sources.setdefault(name, source)
 
     def bind_shape(
-        self, name: str, broadcastable: bool, shape: tuple[int, ...], source: str
+        self,
+        name: str,
+        broadcastable: bool,
+        shape: tuple[int, ...],
+        source: BoundBy,
     ) -> None:
         self.shapes[name] = (broadcastable, shape)
         self.sources.setdefault("*" + name, source)
@@ -74,3 +127,6 @@ class Bindings:
         for name, (_, shape) in self.shapes.items():
             out["*" + name] = shape
         return out
+
+
+_NOTHING = BoundBy("argument", "")

@@ -7,23 +7,26 @@ that joins its field slots and the argument slots under one generated key.
 """
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from ._bindings import Bindings
-from ._compile import AnyNode, compile_hint
 from ._hints import argument_hint, batched_hint
-from ._nodes import MappingNode, SequenceNode
+from ._nodes import AnyNode, MappingNode, SequenceNode
+from ._paths import relocate
 from ._plan import (
     _MEMO_LIMIT,
     MISSING,
     ClassPlan,
     Slot,
     check_slots,
+    compile_hint,
     make_key_function,
     order,
     resolve_hints,
     shape_error,
 )
+from ._shape_error import ShapeError
 
 _P = inspect.Parameter
 
@@ -101,14 +104,49 @@ class BoundPlan:
             and not any(s.node.uses_arguments for s in call.slots)
         )
         prelude = "    n = len(args)\n"
-        if fields is None:
-            self.key = make_key_function(keyed, "args, kw", prelude)
-        else:
+        if fields is not None:
             prelude += "    d = self.__dict__\n"
-            self.key = make_key_function(field_slots + keyed, "self, args, kw", prelude)
+        self.key = make_key_function(field_slots + keyed, "self, args, kw", prelude)
         self.ret = call.ret
         self.ret_key = None if call.ret is None else call.ret.node.key
         self.memo: dict[Any, Entry] = {}
+
+    def run(
+        self,
+        func: Callable[..., Any],
+        obj: Any,
+        args: tuple[Any, ...],
+        kw: dict[str, Any],
+    ) -> Any:
+        """The checked call of `func` (on `obj`, or `None` for a plain function): a
+        memo hit skips the check of fields and arguments, and a return key seen
+        with that verdict skips the check of the return value."""
+        __tracebackhide__ = True
+        try:
+            entry = self.memo.get(self.key(obj, args, kw))
+        except (KeyError, TypeError):  # a missing field, an unhashable value
+            entry = None
+        if entry is None:
+            entry = self.check_call(obj, args, kw)
+        elif self.has_always:
+            self.check_always(obj, args, kw)
+        if obj is None:
+            out = func(*args, **kw)
+        else:
+            try:
+                out = func(obj, *args, **kw)
+            except ShapeError as error:
+                relocate(error, obj)
+                raise
+        ret_key = self.ret_key
+        if ret_key is not None:
+            try:
+                if ret_key(out) in entry.returns:
+                    return out
+            except TypeError:
+                pass
+            self.check_return(obj, entry, out)
+        return out
 
     def check_call(self, obj: Any, args: tuple[Any, ...], kw: dict[str, Any]) -> Entry:
         """The full check of fields and arguments; remembers a pass."""
@@ -133,18 +171,14 @@ class BoundPlan:
         entry = Entry(b)
         if self.cacheable:
             try:
-                key = self._key(obj, args, kw)
+                key = self.key(obj, args, kw)
+                hash(key)
             except (KeyError, TypeError):
                 return entry
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
             self.memo[key] = entry
         return entry
-
-    def _key(self, obj: Any, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
-        key = self.key(args, kw) if self.fields is None else self.key(obj, args, kw)
-        hash(key)
-        return key
 
     def check_always(self, obj: Any, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
         """Unkeyed slots (beartype hints), checked even when the memo knows the call."""

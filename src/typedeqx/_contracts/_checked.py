@@ -16,9 +16,7 @@ from typing import Any, TypeVar, overload
 
 from ._call import BoundPlan, CallPlan
 from .._module import MethodDescriptor, Module
-from ._paths import relocate
 from ._plan import UnresolvedAnnotations, class_plan
-from ._shape_error import ShapeError
 from ._switch import checks_enabled
 
 _Class = TypeVar("_Class", bound=type)
@@ -138,28 +136,7 @@ def _wrap_method(func: Callable[..., Any], owner: type) -> Callable[..., Any]:
         if not checks_enabled():
             return func(self, *args, **kwargs)
         plan = plans.get(type(self)) or bind(type(self))
-        try:
-            entry = plan.memo.get(plan.key(self, args, kwargs))
-        except (KeyError, TypeError):  # a missing field, an unhashable value
-            entry = None
-        if entry is None:
-            entry = plan.check_call(self, args, kwargs)
-        elif plan.has_always:
-            plan.check_always(self, args, kwargs)
-        try:
-            out = func(self, *args, **kwargs)
-        except ShapeError as error:
-            relocate(error, self)
-            raise
-        ret_key = plan.ret_key
-        if ret_key is not None:
-            try:
-                if ret_key(out) in entry.returns:
-                    return out
-            except TypeError:
-                pass
-            plan.check_return(self, entry, out)
-        return out
+        return plan.run(func, self, args, kwargs)
 
     setattr(checked_method, "__typedeqx_checked__", True)
     return checked_method
@@ -175,24 +152,7 @@ def _wrap_function(func: _C) -> _C:
             return func(*args, **kwargs)
         if not plan:
             plan.append(BoundPlan(CallPlan(func, None, method=False), None))
-        p = plan[0]
-        try:
-            entry = p.memo.get(p.key(args, kwargs))
-        except TypeError:  # an unhashable value
-            entry = None
-        if entry is None:
-            entry = p.check_call(None, args, kwargs)
-        elif p.has_always:
-            p.check_always(None, args, kwargs)
-        out = func(*args, **kwargs)
-        if p.ret_key is not None:
-            try:
-                if p.ret_key(out) in entry.returns:
-                    return out
-            except TypeError:
-                pass
-            p.check_return(None, entry, out)
-        return out
+        return plan[0].run(func, None, args, kwargs)
 
     setattr(checked_function, "__typedeqx_checked__", True)
     return typing.cast(_C, checked_function)

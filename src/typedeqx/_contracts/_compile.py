@@ -1,4 +1,18 @@
-"""Turn a type hint into a checker node (see `_nodes.py`), once per annotation."""
+"""Type hints: how each form of hint renders, compiles into a checker node (see
+`_nodes.py`), and whether it holds arrays, in one place per form.
+
+`FORMS` lists the forms in the order they are tried; the first whose `matches`
+accepts a hint handles it. Adding a form of hint means adding one `Form` here.
+
+```python
+>>> from jaxtyping import Array, Float
+>>> render(tuple[Float[Array, "n"], int | None])
+'tuple[Float[Array, "n"], int | None]'
+>>> contains_arrays(dict[str, Float[Array, "n"]]), contains_arrays(dict[str, int])
+(True, False)
+
+```
+"""
 
 import collections.abc
 import types
@@ -6,11 +20,13 @@ import typing
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import typing_extensions
-from jaxtyping import AbstractArray, PyTree
+from jaxtyping import PyTree
 
-from ._batched import BatchedAxis, BatchedNode
+from ._batched import BatchedAxis, BatchedNode, FieldPlans
 from ._dims import render_array
+from ._jaxtyping import is_array, is_pytree, pytree_parts
 from ._nodes import (
+    AnyNode,
     ArrayNode,
     BeartypeNode,
     CallableNode,
@@ -25,161 +41,296 @@ from ._nodes import (
 )
 from ._trees import ForeignNode, PyTreeNode
 
+__all__ = ["FORMS", "Compiler", "Form", "contains_arrays", "render"]
+
 _SELF = (typing.Self, typing_extensions.Self)
 _SEQUENCES = (list, collections.abc.Sequence, collections.abc.MutableSequence)
 _MAPPINGS = (dict, collections.abc.Mapping, collections.abc.MutableMapping)
 
 
-class AnyNode(Node):
-    """Accepts anything; only used inside containers (`tuple[Any, int]`)."""
+class Compiler:
+    """Compiles hints into checker nodes (`None` where a hint accepts everything).
 
-    text = "Any"
+    `fields` gives the field contract of a Module class, which `Batched[...]` needs;
+    it is passed in by the plans that own those contracts (see `_batched.py`).
+    """
 
-    def __init__(self) -> None:
-        self.key = _no_key
+    def __init__(self, fields: FieldPlans) -> None:
+        self.fields = fields
 
-    def check(self, value: Any, b: Any, strip: int = 0) -> None:
+    def __call__(self, hint: Any) -> Node | None:
+        return form_of(hint).compile(hint, self)
+
+
+class Form:
+    """One form of type hint. The base is the last resort: any other hint, checked
+    by beartype (or by jaxtyping where arrays hide inside it)."""
+
+    arrays = False  # holds a jaxtyping array itself (not only through its arguments)
+
+    def matches(self, hint: Any) -> bool:
+        return True
+
+    def render(self, hint: Any) -> str:
+        """The hint as a user writes it: `Float[Array, "n"] | None`."""
+        if isinstance(hint, type):
+            return hint.__name__
+        return repr(hint).replace("typing.", "")
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        if contains_arrays(hint):
+            return ForeignNode(hint, render(hint))
+        return BeartypeNode(hint, render(hint))
+
+
+class _Anything(Form):
+    def matches(self, hint: Any) -> bool:
+        return hint is Any or hint is object
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
         return None
 
 
-def _no_key(value: Any) -> None:
-    return None
+class _NoneForm(Form):
+    def matches(self, hint: Any) -> bool:
+        return hint is None or hint is type(None)
+
+    def render(self, hint: Any) -> str:
+        return "None"
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return ClassNode(type(None))
+
+
+class _EllipsisForm(Form):
+    def matches(self, hint: Any) -> bool:
+        return hint is Ellipsis
+
+    def render(self, hint: Any) -> str:
+        return "..."
+
+
+class _SelfForm(Form):
+    def matches(self, hint: Any) -> bool:
+        return any(hint is s for s in _SELF)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return SelfNode()
+
+
+class _TypeVarForm(Form):
+    """A type variable stands for its bound, or the union of its constraints."""
+
+    def matches(self, hint: Any) -> bool:
+        return isinstance(hint, TypeVar)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        if hint.__bound__ is not None:
+            return c(hint.__bound__)
+        if hint.__constraints__:
+            union: Any = Union
+            return c(union[hint.__constraints__])
+        return None
+
+
+class _NewTypeForm(Form):
+    def matches(self, hint: Any) -> bool:
+        return isinstance(hint, typing.NewType)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return c(hint.__supertype__)
+
+
+class _ArrayForm(Form):
+    arrays = True
+
+    def matches(self, hint: Any) -> bool:
+        return is_array(hint)
+
+    def render(self, hint: Any) -> str:
+        return render_array(hint)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return ArrayNode(hint)
+
+
+class _PyTreeForm(Form):
+    """`PyTree[leaf]`, `PyTree[leaf, "T"]`; a composite structure (`"S T"`) is
+    left to jaxtyping."""
+
+    arrays = True
+
+    def matches(self, hint: Any) -> bool:
+        return is_pytree(hint)
+
+    def render(self, hint: Any) -> str:
+        if hint is PyTree:
+            return "PyTree"
+        leaf, structure = pytree_parts(hint)
+        if structure is None:
+            return f"PyTree[{render(leaf)}]"
+        return f'PyTree[{render(leaf)}, "{structure}"]'
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        if hint is PyTree:
+            return None
+        leaf_hint, structure = pytree_parts(hint)
+        leaf = c(leaf_hint)
+        if structure is not None and not structure.isidentifier():
+            return ForeignNode(hint, render(hint))
+        if leaf is None and structure is None:
+            return None
+        return PyTreeNode(leaf, structure, render(hint))
+
+
+class _Generic(Form):
+    """A subscripted generic: `name[args]`. Without a form of its own below, it is
+    checked as the base class does."""
+
+    origins: tuple[Any, ...] = ()
+
+    def matches(self, hint: Any) -> bool:
+        origin = get_origin(hint)
+        return origin is not None and (not self.origins or origin in self.origins)
+
+    def render(self, hint: Any) -> str:
+        origin, args = get_origin(hint), get_args(hint)
+        name = getattr(origin, "__name__", repr(origin))
+        return f"{name}[{', '.join(render(a) for a in args)}]" if args else name
+
+
+class _UnionForm(_Generic):
+    origins = (Union, types.UnionType)
+
+    def render(self, hint: Any) -> str:
+        return " | ".join(render(a) for a in get_args(hint))
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        options = [c(a) for a in get_args(hint)]
+        if any(o is None for o in options):
+            return None
+        return UnionNode([o for o in options if o is not None])
+
+
+class _LiteralForm(_Generic):
+    origins = (Literal,)
+
+    def render(self, hint: Any) -> str:
+        return f"Literal[{', '.join(repr(a) for a in get_args(hint))}]"
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return LiteralNode(get_args(hint), render(hint))
+
+
+class _AnnotatedForm(_Generic):
+    """`Annotated[T, ...]` is `T`, unless it is `Batched[T, "name"]`."""
+
+    origins = (Annotated,)
+
+    def render(self, hint: Any) -> str:
+        base, axis = _batched_parts(hint)
+        return render(base) if axis is None else f'Batched[{render(base)}, "{axis}"]'
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        base, axis = _batched_parts(hint)
+        return c(base) if axis is None else BatchedNode(base, axis, c.fields)
+
+
+def _batched_parts(hint: Any) -> tuple[Any, str | None]:
+    base, *metadata = get_args(hint)
+    for item in metadata:
+        if isinstance(item, BatchedAxis):
+            return base, item.name
+    return base, None
+
+
+class _CallableForm(_Generic):
+    origins = (collections.abc.Callable,)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return CallableNode(render(hint))
+
+
+class _SequenceForm(_Generic):
+    """`tuple[A, B]`, `tuple[A, ...]`, `list[A]`, `Sequence[A]`."""
+
+    origins = (tuple, *_SEQUENCES)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        kind, args = get_origin(hint), get_args(hint)
+        if kind is not tuple:
+            args, variadic = args[:1], True
+        else:
+            args = () if args == ((),) else args
+            variadic = len(args) == 2 and args[1] is Ellipsis
+            args = args[:1] if variadic else args
+        items = [c(a) for a in args]
+        text = render(hint)
+        if variadic and items[0] is None:
+            return ClassNode(kind, text)
+        return SequenceNode(kind, [i or AnyNode() for i in items], variadic, text)
+
+
+class _MappingForm(_Generic):
+    origins = _MAPPINGS
+
+    def matches(self, hint: Any) -> bool:
+        return super().matches(hint) and len(get_args(hint)) == 2
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        kind = get_origin(hint)
+        key, value = (c(a) for a in get_args(hint))
+        if key is None and value is None:
+            return ClassNode(kind, render(hint))
+        return MappingNode(kind, key or AnyNode(), value or AnyNode(), render(hint))
+
+
+class _ClassForm(Form):
+    """A class: an `isinstance` check where its verdict depends on the type alone."""
+
+    def matches(self, hint: Any) -> bool:
+        return isinstance(hint, type)
+
+    def compile(self, hint: Any, c: Compiler) -> Node | None:
+        return ClassNode(hint) if is_plain_class(hint) else super().compile(hint, c)
+
+
+FORMS: tuple[Form, ...] = (
+    _Anything(),
+    _NoneForm(),
+    _EllipsisForm(),
+    _SelfForm(),
+    _TypeVarForm(),
+    _NewTypeForm(),
+    _ArrayForm(),
+    _PyTreeForm(),
+    _UnionForm(),
+    _LiteralForm(),
+    _AnnotatedForm(),
+    _CallableForm(),
+    _SequenceForm(),
+    _MappingForm(),
+    _Generic(),
+    _ClassForm(),
+    Form(),
+)
+
+
+def form_of(hint: Any) -> Form:
+    """The first form in `FORMS` that matches `hint`."""
+    for form in FORMS:
+        if form.matches(hint):
+            return form
+    raise AssertionError("the last form matches every hint")  # pragma: no cover
 
 
 def render(hint: Any) -> str:
     """A hint as a user writes it: `Float[Array, "n"] | None`, `tuple[Linear, ...]`."""
-    if hint is None or hint is type(None):
-        return "None"
-    if hint is Ellipsis:
-        return "..."
-    if _is_array(hint):
-        return render_array(hint)
-    if isinstance(hint, type) and issubclass(hint, PyTree) and hint is not PyTree:
-        tree: Any = hint
-        inner = render(tree.leaftype)
-        structure = tree.structure
-        return (
-            f"PyTree[{inner}]"
-            if structure is None
-            else (f'PyTree[{inner}, "{structure}"]')
-        )
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        return " | ".join(render(a) for a in get_args(hint))
-    if origin is Literal:
-        return f"Literal[{', '.join(repr(a) for a in get_args(hint))}]"
-    if origin is Annotated:
-        base, *metadata = get_args(hint)
-        for item in metadata:
-            if isinstance(item, BatchedAxis):
-                return f'Batched[{render(base)}, "{item.name}"]'
-        return render(base)
-    if origin is not None:
-        args = get_args(hint)
-        name = getattr(origin, "__name__", repr(origin))
-        return f"{name}[{', '.join(render(a) for a in args)}]" if args else name
-    if isinstance(hint, type):
-        return hint.__name__
-    return repr(hint).replace("typing.", "")
-
-
-def _is_array(hint: Any) -> bool:
-    return isinstance(hint, type) and issubclass(hint, AbstractArray)
+    return form_of(hint).render(hint)
 
 
 def contains_arrays(hint: Any) -> bool:
     """Whether a jaxtyping array or PyTree annotation appears anywhere in `hint`."""
-    if _is_array(hint) or (isinstance(hint, type) and issubclass(hint, PyTree)):
-        return True
-    return any(contains_arrays(a) for a in get_args(hint) if a is not Ellipsis)
-
-
-def _union(members: tuple[Any, ...]) -> Any:
-    union: Any = Union
-    return union[members]
-
-
-def compile_hint(hint: Any) -> Node | None:
-    """The checker for `hint`, or `None` where the hint accepts everything."""
-    if hint is Any or hint is object:
-        return None
-    if hint is None or hint is type(None):
-        return ClassNode(type(None))
-    if any(hint is s for s in _SELF):
-        return SelfNode()
-    if isinstance(hint, TypeVar):
-        if hint.__bound__ is not None:
-            return compile_hint(hint.__bound__)
-        if hint.__constraints__:
-            return compile_hint(_union(hint.__constraints__))
-        return None
-    if isinstance(hint, typing.NewType):
-        return compile_hint(hint.__supertype__)
-    if _is_array(hint):
-        return ArrayNode(hint)
-    if isinstance(hint, type) and issubclass(hint, PyTree):
-        return _compile_pytree(hint)
-    origin = get_origin(hint)
-    if origin is not None:
-        return _compile_generic(hint, origin)
-    if is_plain_class(hint):
-        return ClassNode(hint)
-    return _fallback(hint)
-
-
-def _compile_pytree(hint: Any) -> Node | None:
-    if hint is PyTree:
-        return None
-    leaf = compile_hint(hint.leaftype)
-    structure = hint.structure
-    if structure is not None and not structure.isidentifier():
-        return ForeignNode(hint, render(hint))
-    if leaf is None and structure is None:
-        return None
-    return PyTreeNode(leaf, structure, render(hint))
-
-
-def _compile_generic(hint: Any, origin: Any) -> Node | None:
-    args = get_args(hint)
-    text = render(hint)
-    if origin is Annotated:
-        base, *metadata = args
-        for item in metadata:
-            if isinstance(item, BatchedAxis):
-                return BatchedNode(base, item.name)
-        return compile_hint(base)
-    if origin in (Union, types.UnionType):
-        options = [compile_hint(a) for a in args]
-        if any(o is None for o in options):
-            return None
-        return UnionNode([o for o in options if o is not None])
-    if origin is Literal:
-        return LiteralNode(args, text)
-    if origin is collections.abc.Callable:
-        return CallableNode(text)
-    if origin is tuple:
-        if args == ((),):
-            args = ()
-        variadic = len(args) == 2 and args[1] is Ellipsis
-        return _sequence(tuple, list(args[:1] if variadic else args), variadic, text)
-    if origin in _SEQUENCES:
-        return _sequence(origin, list(args[:1]), True, text)
-    if origin in _MAPPINGS and len(args) == 2:
-        key, value = (compile_hint(a) for a in args)
-        if key is None and value is None:
-            return ClassNode(origin, text)
-        return MappingNode(origin, key or AnyNode(), value or AnyNode(), text)
-    return _fallback(hint)
-
-
-def _sequence(kind: type, args: list[Any], variadic: bool, text: str) -> Node:
-    items = [compile_hint(a) for a in args]
-    if variadic and items[0] is None:
-        return ClassNode(kind, text)
-    return SequenceNode(kind, [i or AnyNode() for i in items], variadic, text)
-
-
-def _fallback(hint: Any) -> Node:
-    if contains_arrays(hint):
-        return ForeignNode(hint, render(hint))
-    return BeartypeNode(hint, render(hint))
+    return form_of(hint).arrays or any(
+        contains_arrays(a) for a in get_args(hint) if a is not Ellipsis
+    )

@@ -1,10 +1,9 @@
 """Compile a jaxtyping array annotation (`Float[Array, "batch n+1"]`) into a matcher.
 
 Parsing happens once, when a class or function is decorated. jaxtyping has already
-split the dimension string: we read its public-by-convention attributes `dtype`,
-`dtypes`, `dims`, `index_variadic`, `array_type` and `dim_str` (pinned by
-`tests/test_checked_annotations.py`), and turn each axis into a small rule. Matching
-a shape against the rules binds dimension names in a `Bindings`.
+split the dimension string; `_jaxtyping.py` reads what it parsed (a `ParsedArray`),
+and each axis becomes a small rule here. Matching a shape against the rules binds
+dimension names in a `Bindings`.
 """
 
 import builtins
@@ -14,17 +13,9 @@ from typing import Any
 
 import numpy as np
 from jaxtyping import AnnotationError
-from jaxtyping._array_types import (  # the parsed-dimension classes of jaxtyping
-    _anonymous_dim,
-    _anonymous_variadic_dim,
-    _any_dtype,
-    _FixedDim,
-    _NamedDim,
-    _NamedVariadicDim,
-    _SymbolicDim,
-)
 
 from ._bindings import Bindings
+from ._jaxtyping import Dim, ParsedArray, parse_array
 from ._shape_error import dtype_name, short_array, short_dtype
 
 _FAMILIES = {
@@ -74,56 +65,51 @@ class Axis:
     names: tuple[str, ...] = ()
 
 
-def _compile_axis(dim: Any) -> Axis:
-    if dim is _anonymous_dim:
-        return Axis("any")
-    if type(dim) is _FixedDim:
-        return Axis("fixed", dim.broadcastable, size=dim.size)
-    if type(dim) is _NamedDim:
-        return Axis("named", dim.broadcastable, name=dim.name, treepath=dim.treepath)
-    if type(dim) is _SymbolicDim:
-        text = dim.elem
+def _compile_axis(dim: Dim) -> Axis:
+    if dim.kind == "symbolic":
+        text = dim.name
         if "{" in text:
             code = compile("f" + repr(text), "<dimension>", "eval")
         else:
             code = compile(text, "<dimension>", "eval")
         names = tuple(dict.fromkeys(_IDENTIFIER.findall(text.replace("{", " "))))
         return Axis("symbolic", dim.broadcastable, name=text, code=code, names=names)
-    raise AnnotationError(f"typedeqx does not understand the dimension {dim!r}.")
+    return Axis(dim.kind, dim.broadcastable, dim.size, dim.name, dim.treepath)
 
 
 def render_array(annotation: Any) -> str:
     """`Float[Array, "out in"]`, the annotation as a user writes it."""
-    array_type = annotation.array_type
+    return _render(parse_array(annotation))
+
+
+def _render(parsed: ParsedArray) -> str:
+    array_type = parsed.array_type
     type_name = getattr(array_type, "__name__", None) or repr(array_type)
     type_name = type_name.rsplit(".", 1)[-1]
-    return f'{annotation.dtype.__name__}[{type_name}, "{annotation.dim_str.strip()}"]'
+    return f'{parsed.family}[{type_name}, "{parsed.dim_str.strip()}"]'
 
 
 class ArraySpec:
     """A compiled jaxtyping array annotation."""
 
     def __init__(self, annotation: Any) -> None:
-        self.text = render_array(annotation)
-        self.array_type = annotation.array_type
-        dtypes = annotation.dtypes
-        self.dtypes: tuple[Any, ...] | None = (
-            None if dtypes is _any_dtype else tuple(dtypes)
-        )
-        family = annotation.dtype.__name__
-        self.wanted_dtype = _FAMILIES.get(family) or (
-            self.dtypes[0]
+        parsed = parse_array(annotation)
+        self.text = _render(parsed)
+        self.array_type = parsed.array_type
+        self.dtypes = parsed.dtypes
+        self.wanted_dtype = _FAMILIES.get(parsed.family) or (
+            str(self.dtypes[0])
             if self.dtypes and len(self.dtypes) == 1
             else "one of " + ", ".join(str(d) for d in self.dtypes or ())
         )
-        dims = [_compile_axis(d) if not _is_variadic(d) else d for d in annotation.dims]
-        i = annotation.index_variadic
+        i = parsed.variadic
+        dims = [_compile_axis(d) for d in parsed.dims]
         self.prefix = tuple(dims if i is None else dims[:i])
         self.suffix = tuple(() if i is None else dims[i + 1 :])
         self.variadic: tuple[str, bool] | None = None
         self.any_rank = i is not None
-        if i is not None and annotation.dims[i] is not _anonymous_variadic_dim:
-            self.variadic = (annotation.dims[i].name, annotation.dims[i].broadcastable)
+        if i is not None and parsed.dims[i].kind == "variadic":
+            self.variadic = (parsed.dims[i].name, parsed.dims[i].broadcastable)
         axes = self.prefix + self.suffix
         self.symbolic = any(a.kind == "symbolic" for a in axes)
         self.uses_arguments = any(a.kind == "symbolic" and "{" in a.name for a in axes)
@@ -182,7 +168,7 @@ class ArraySpec:
                 name = f"{b.treepath}?{name}"
             bound = b.sizes.get(name)
             if bound is None:
-                b.bind_size(name, size, f"{b.label} {got}")
+                b.bind_size(name, size, b.label.bound(got))
                 return None
             if bound == size:
                 return None
@@ -218,7 +204,7 @@ class ArraySpec:
         name, broadcastable = self.variadic
         previous = b.shapes.get(name)
         if previous is None:
-            b.bind_shape(name, broadcastable, shape, f"{b.label} {got}")
+            b.bind_shape(name, broadcastable, shape, b.label.bound(got))
             return None
         was_broadcastable, old = previous
         if not (was_broadcastable or broadcastable):
@@ -237,15 +223,3 @@ class ArraySpec:
                 return None
         detail = f"its axes for *{name} are {shape}"
         return Problem(got, self.text, detail, relevant=("*" + name,), score=3)
-
-
-def _is_variadic(dim: Any) -> bool:
-    return dim is _anonymous_variadic_dim or type(dim) is _NamedVariadicDim
-
-
-def is_array_annotation(hint: Any) -> bool:
-    """Whether `hint` is a jaxtyping array annotation such as `Float[Array, "n"]`."""
-    return isinstance(hint, type) and all(
-        hasattr(hint, attribute)
-        for attribute in ("dtypes", "dims", "index_variadic", "array_type", "dim_str")
-    )

@@ -8,6 +8,7 @@ here, so that it reads and behaves exactly like one raised by the checker.
 
 from typing import Any
 
+from ._bindings import BoundBy
 from ._shape_error import ShapeError, describe
 
 
@@ -51,7 +52,7 @@ def argument_error(
         got=describe(value),
         detail=detail,
         bindings=bindings,
-        bound_by={dim: f"static field {dim}" for dim in dims},
+        bound_by={dim: BoundBy("static field", dim) for dim in dims},
         relevant=dims,
         hint=hint,
         origin=module,

@@ -14,7 +14,7 @@ call); `binds` says whether the node can bind dimensions at all.
 """
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ._bindings import Bindings
@@ -58,6 +58,22 @@ class Node:
 
     def problem(self, value: Any, detail: str = "") -> Problem:
         return Problem(describe(value), self.text, detail)
+
+
+class AnyNode(Node):
+    """Accepts anything; only used inside containers (`tuple[Any, int]`)."""
+
+    text = "Any"
+
+    def __init__(self) -> None:
+        self.key = _no_key
+
+    def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        return None
+
+
+def _no_key(value: Any) -> None:
+    return None
 
 
 class ArrayNode(Node):
@@ -225,7 +241,7 @@ class SequenceNode(Node):
     then each element."""
 
     def __init__(
-        self, kind: type, items: list[Node], variadic: bool, text: str
+        self, kind: type[Sequence[Any]], items: list[Node], variadic: bool, text: str
     ) -> None:
         self.kind = kind
         self.items = items
@@ -241,7 +257,7 @@ class SequenceNode(Node):
 
             def key(v: Any) -> Any:
                 if isinstance(v, kind) and not isinstance(v, str):
-                    return (type(v), tuple(map(element_key, _sized(v))))
+                    return (type(v), tuple(map(element_key, v)))
                 return type(v)
 
         else:
@@ -249,21 +265,20 @@ class SequenceNode(Node):
             def key(v: Any) -> Any:
                 if not isinstance(v, kind):
                     return type(v)
-                seq = _sized(v)
-                if len(seq) != len(keys):
-                    return (type(v), len(seq))
-                return (type(v), tuple(k(x) for k, x in zip(keys, seq)))
+                if len(v) != len(keys):
+                    return (type(v), len(v))
+                return (type(v), tuple(k(x) for k, x in zip(keys, v)))
 
         self.key = key
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
         if not isinstance(value, self.kind) or isinstance(value, str):
             return self.problem(value)
-        seq = _sized(value)
-        if not self.variadic and len(seq) != len(self.items):
-            return self.problem(value, f"length {len(seq)}, expected {len(self.items)}")
-        items = self.items * len(seq) if self.variadic else self.items
-        for index, (node, element) in enumerate(zip(items, seq)):
+        n = len(value)
+        if not self.variadic and n != len(self.items):
+            return self.problem(value, f"length {n}, expected {len(self.items)}")
+        items = self.items * n if self.variadic else self.items
+        for index, (node, element) in enumerate(zip(items, value)):
             problem = node.check(element, b, strip)
             if problem is not None:
                 problem.at = f"[{index}]" + problem.at
@@ -271,14 +286,12 @@ class SequenceNode(Node):
         return None
 
 
-def _sized(value: Any) -> Any:
-    return value
-
-
 class MappingNode(Node):
     """`dict[K, V]` / `Mapping[K, V]`: every key and value."""
 
-    def __init__(self, kind: type, key: Node, value: Node, text: str) -> None:
+    def __init__(
+        self, kind: type[Mapping[Any, Any]], key: Node, value: Node, text: str
+    ) -> None:
         self.kind = kind
         self.key_node = key
         self.value_node = value
@@ -292,7 +305,7 @@ class MappingNode(Node):
         def mapping_key(v: Any) -> Any:
             if not isinstance(v, kind):
                 return type(v)
-            items = _sized(v).items()
+            items = v.items()
             return (type(v), tuple((kk(k), vk(x)) for k, x in items))
 
         self.key = mapping_key
@@ -300,7 +313,7 @@ class MappingNode(Node):
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
         if not isinstance(value, self.kind):
             return self.problem(value)
-        for k, v in _sized(value).items():
+        for k, v in value.items():
             problem = self.key_node.check(k, b, strip) or self.value_node.check(
                 v, b, strip
             )

@@ -26,7 +26,7 @@ def _children(value: Any) -> Iterator[tuple[str, Any]]:
         for key, child in value.items():
             yield f"[{key!r}]", child
     elif isinstance(value, BoundMethod):
-        yield f".{value.__name__}", value.__self__
+        yield f".{getattr(value, '__name__', '__call__')}", value.__self__
 
 
 def find(root: Any, target: Any) -> str | None:

@@ -11,8 +11,8 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._bindings import Bindings
-from ._compile import compile_hint
+from ._bindings import Bindings, BoundBy
+from ._compile import Compiler
 from ._dims import Problem
 from ._nodes import ArrayNode, Node, StaticNode, UnionNode, array_key, value_key
 from ._shape_error import ShapeError
@@ -32,7 +32,7 @@ class Slot:
         self.name = name
         self.role = role
         self.node = node
-        self.label = "return value" if role == "return" else f"{role} {name}"
+        self.label = BoundBy(role, name)
         self.access = access
 
 
@@ -166,7 +166,8 @@ def _static_hint(
     if slot.role != "return":
         return None
     for dim in problem.relevant:
-        if b.sources.get(dim) == f"static field {dim}":
+        source = b.sources.get(dim)
+        if source is not None and source.kind == "static field" and source.name == dim:
             return (
                 f"{dim}={b.sizes[dim]} comes from the static field {owner}.{dim}, set "
                 "at construction. If a sub-layer was replaced (tree_at) with one of "
@@ -265,3 +266,7 @@ def class_plan(cls: type) -> ClassPlan:
     if plan is None:
         plan = _PLANS[cls] = ClassPlan(cls)
     return plan
+
+
+compile_hint = Compiler(class_plan)
+"""The checker node of a hint, with `class_plan` for the classes `Batched` names."""

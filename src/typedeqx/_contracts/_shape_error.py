@@ -80,7 +80,9 @@ class ShapeError(TypeCheckError):
         offending leaf for PyTree values.
     - `bindings`: dimension name -> size bound so far (`"*name"` -> shape for
         variadic dimensions).
-    - `bound_by`: dimension name -> where it was bound, e.g. `"field weight f32[4,3]"`.
+    - `bound_by`: dimension name -> where it was bound, e.g. `"field weight f32[4,3]"`:
+        a `str` that also carries its parts as `kind` (`"field"`, `"static field"`,
+        `"argument"`, `"return"`), `name`, `value` and `at`.
     - `hint`: a likely fix, or `None`.
     """
 

@@ -2,14 +2,13 @@
 to jaxtyping's own machinery for the rare forms we do not compile.
 """
 
-import typing
 from typing import Any
 
 import jax.tree_util as jtu
-from jaxtyping._storage import get_shape_memo, pop_shape_memo, push_shape_memo
 
 from ._bindings import Bindings
 from ._dims import Problem
+from ._jaxtyping import check_under_memo
 from ._nodes import ClassNode, Node, UnionNode
 from ._shape_error import describe
 
@@ -86,22 +85,17 @@ class ForeignNode(Node):
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
         from beartype.door import is_bearable  # lazily: see BeartypeNode
 
-        sizes, shapes, trees, _ = push_shape_memo(b.arguments)
-        try:
-            sizes.update(b.sizes)
-            shapes.update(b.shapes)
-            trees.update(b.trees)
-            ok = is_bearable(value, self.hint)
-            sizes, shapes, trees, _ = typing.cast(Any, get_shape_memo)()
-        finally:
-            pop_shape_memo()
-        if not ok:
+        def check() -> bool:
+            return is_bearable(value, self.hint)
+
+        bound = check_under_memo(check, b.arguments, b.sizes, b.shapes, b.trees)
+        if bound is None:
             return Problem(describe(value), self.text)
-        for name, size in sizes.items():
-            if name not in b.sizes and not name.startswith("~~"):
+        for name, size in bound.sizes.items():
+            if name not in b.sizes:
                 b.bind_size(name, size, b.label)
-        for name, (broadcastable, shape) in shapes.items():
-            if name not in b.shapes and not name.startswith("~~"):
+        for name, (broadcastable, shape) in bound.shapes.items():
+            if name not in b.shapes:
                 b.bind_shape(name, broadcastable, shape, b.label)
-        b.trees.update(trees)
+        b.trees.update(bound.trees)
         return None

@@ -1,6 +1,7 @@
 """`field`: declare how a Module field is initialised, converted and flattened."""
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,3 +58,21 @@ def field(
         kw_only=kw_only,
         metadata=meta,
     )
+
+
+def static_field(**kwargs: Any) -> Any:
+    """Deprecated: use `field(static=True, ...)`.
+
+    **Arguments:** as for [`field`][], except `static`.
+
+    **Returns:**
+
+    A static field.
+    """
+    warnings.warn(
+        "`typedeqx.static_field(...)` is deprecated; use "
+        "`typedeqx.field(static=True, ...)` instead.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return field(**kwargs, static=True)

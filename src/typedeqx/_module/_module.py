@@ -16,17 +16,23 @@ What happens when:
 
 import abc
 import dataclasses
-import warnings
-from typing import Any, ClassVar, cast
+import inspect
+import types
+from typing import Any, ClassVar
 
 import jax.tree_util as jtu
 
-from .._errors import FrozenFieldError, ModuleError
-from .._filters import is_array
-from ._abstract import Kind, raise_unresolved, split_abstract
+from .._errors import FrozenFieldError, ModuleError, UndeclaredFieldError
+from ._abstract import Kind, abstract_members, raise_unresolved, split_abstract
+from ._descriptor import MethodDescriptor, wants_wrapping
+from ._checks import (
+    check_not_own_method,
+    warn_if_transformed,
+    warn_post_init_ignored,
+    warn_static_arrays,
+)
 from ._field import CONVERTER, STATIC
-from ._flatten import register_module_pytree
-from ._method import MethodDescriptor, wants_wrapping
+from ._flatten import WRAPPER_FIELD_NAMES, register_module_pytree
 
 _MISSING = dataclasses.MISSING
 
@@ -42,12 +48,86 @@ def _wrap_methods(namespace: dict[str, Any]) -> None:
             namespace[name] = MethodDescriptor(value)
 
 
+def _inherited_fields(bases: tuple[type, ...]) -> set[str]:
+    names: set[str] = set()
+    for base in bases:
+        if dataclasses.is_dataclass(base):
+            names.update(f.name for f in dataclasses.fields(base))
+    return names
+
+
+def _hide_overridden_fields(bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
+    """Make inherited fields that the class body redefines without an annotation (a
+    property, a class attribute, a method) stop being fields, by declaring them
+    `ClassVar`s for the dataclass machinery. Returns the original annotations."""
+    annotations = namespace.get("__annotations__", {})
+    overridden = [
+        name
+        for name in _inherited_fields(bases)
+        if name in namespace and name not in annotations
+    ]
+    if not overridden:
+        return None
+    namespace["__annotations__"] = {
+        **annotations,
+        **{name: ClassVar[Any] for name in overridden},
+    }
+    return annotations
+
+
+def _has_generated_init(cls: type, namespace: dict[str, Any]) -> bool:
+    """Whether `cls` gets a dataclass `__init__`: no `__init__` in its body, and the
+    nearest class in its MRO that decides (a Module, or a plain class with its own
+    `__init__`) did not write one either."""
+    if "__init__" in namespace:
+        return False
+    for kls in cls.__mro__[1:-1]:
+        if "__typedeqx_user_init__" in kls.__dict__:
+            return not kls.__dict__["__typedeqx_user_init__"]
+        if getattr(kls, "__init__") is not object.__init__:
+            return False
+    return True
+
+
+def _converter_annotation(converter: Any) -> Any:
+    try:
+        parameters = list(inspect.signature(converter).parameters.values())
+    except (TypeError, ValueError):  # builtins such as `str` have no signature
+        return Any
+    if not parameters or parameters[0].annotation is inspect.Parameter.empty:
+        return Any
+    return parameters[0].annotation
+
+
+def _make_dataclass(cls: Any, generated_init: bool) -> None:
+    init_doc = cls.__init__.__doc__
+    dataclasses.dataclass(init=generated_init, repr=False, eq=False)(cls)
+    if not generated_init:
+        return
+    cls.__init__.__doc__ = init_doc
+    init_annotations = cls.__init__.__annotations__
+    for f in dataclasses.fields(cls):
+        if CONVERTER in f.metadata and f.name in init_annotations:
+            init_annotations[f.name] = _converter_annotation(f.metadata[CONVERTER])
+
+
+def _slotted(cls: type, names: frozenset[str]) -> frozenset[str]:
+    return frozenset(
+        n
+        for n in names
+        if isinstance(inspect.getattr_static(cls, n, None), types.MemberDescriptorType)
+    )
+
+
 def _field_plan(cls: Any) -> None:
     fields = dataclasses.fields(cls)
     dynamic = [f.name for f in fields if not f.metadata.get(STATIC, False)]
     static = [f.name for f in fields if f.metadata.get(STATIC, False)]
-    setattr(cls, "__typedeqx_field_names__", frozenset(f.name for f in fields))
+    names = frozenset(f.name for f in fields)
+    slotted = _slotted(cls, names)
+    setattr(cls, "__typedeqx_field_names__", names)
     setattr(cls, "__typedeqx_static_names__", tuple(static))
+    setattr(cls, "__typedeqx_slotted__", slotted)
     setattr(
         cls,
         "__typedeqx_defaults__",
@@ -60,7 +140,7 @@ def _field_plan(cls: Any) -> None:
             (f.name, f.metadata[CONVERTER]) for f in fields if CONVERTER in f.metadata
         ),
     )
-    register_module_pytree(cls, dynamic, static)
+    register_module_pytree(cls, dynamic, static, slotted)
 
 
 def _check_init_plan(cls: type) -> tuple[Any, ...]:
@@ -76,7 +156,9 @@ class _ModuleMeta(abc.ABCMeta):
     runs the initialisation protocol at construction."""
 
     __typedeqx_user_init__: bool
-    __typedeqx_abstract_vars__: dict[str, Kind]
+    __typedeqx_declared_abstract__: dict[str, Kind]
+    __abstractvars__: frozenset[str]
+    __abstractclassvars__: frozenset[str]
     __typedeqx_abstract__: bool
     __typedeqx_check_inits__: tuple[Any, ...]
     __typedeqx_class_hook__: Any
@@ -88,17 +170,23 @@ class _ModuleMeta(abc.ABCMeta):
         namespace: dict[str, Any],
         **kwargs: Any,
     ) -> "_ModuleMeta":
-        unresolved = split_abstract(name, bases, namespace)
+        declared = split_abstract(name, namespace)
         _wrap_methods(namespace)
+        own_annotations = _hide_overridden_fields(bases, namespace)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        user_init = "__init__" in namespace or any(
-            getattr(b, "__typedeqx_user_init__", False) for b in bases
-        )
-        cls.__typedeqx_user_init__ = user_init
-        dataclasses.dataclass(init=not user_init, repr=False, eq=False)(cast(Any, cls))
+        generated_init = _has_generated_init(cls, namespace)
+        cls.__typedeqx_user_init__ = not generated_init
+        if not generated_init and hasattr(cls, "__post_init__"):
+            warn_post_init_ignored(cls)
+        _make_dataclass(cls, generated_init)
+        if own_annotations is not None:
+            cls.__annotations__ = own_annotations
         _field_plan(cls)
-        cls.__typedeqx_abstract_vars__ = unresolved
-        cls.__typedeqx_abstract__ = bool(unresolved or cls.__abstractmethods__)
+        cls.__typedeqx_declared_abstract__ = declared
+        cls.__abstractvars__, cls.__abstractclassvars__ = abstract_members(cls)
+        cls.__typedeqx_abstract__ = bool(
+            cls.__abstractvars__ or cls.__abstractclassvars__ or cls.__abstractmethods__
+        )
         cls.__typedeqx_check_inits__ = _check_init_plan(cls)
         hook = cls.__typedeqx_class_hook__
         if hook is not None:
@@ -119,10 +207,20 @@ class _ModuleMeta(abc.ABCMeta):
         _finish_init(cls, self)
         return self
 
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        """The signature of `__init__` without `self`, so that `inspect.signature`
+        and `help` show how to construct the class."""
+        signature = inspect.signature(getattr(cls, "__init__"))
+        parameters = list(signature.parameters.values())[1:]
+        return signature.replace(parameters=parameters)
+
 
 def _raise_abstract(cls: Any) -> None:
-    if cls.__typedeqx_abstract_vars__:
-        raise_unresolved(cls, cls.__typedeqx_abstract_vars__)
+    unresolved: dict[str, Kind] = {n: "AbstractVar" for n in cls.__abstractvars__}
+    unresolved.update({n: "AbstractClassVar" for n in cls.__abstractclassvars__})
+    if unresolved:
+        raise_unresolved(cls, unresolved)
     methods = ", ".join(sorted(cls.__abstractmethods__))
     raise ModuleError(
         f"Cannot instantiate abstract module {cls.__name__}: abstract methods "
@@ -130,31 +228,35 @@ def _raise_abstract(cls: Any) -> None:
     )
 
 
-def _finish_init(cls: Any, self: Any) -> None:
-    d = self.__dict__
+def _is_set(self: Any, name: str, slotted: frozenset[str]) -> bool:
+    if name in self.__dict__:
+        return True
+    return name in slotted and hasattr(self, name)
+
+
+def _fill_defaults(cls: Any, self: Any) -> None:
+    slotted = cls.__typedeqx_slotted__
     for name, default, factory in cls.__typedeqx_defaults__:
-        if name not in d:
-            if default is not _MISSING:
-                d[name] = default
-            elif factory is not _MISSING:
-                d[name] = factory()
-            else:
-                raise ModuleError(
-                    f"{cls.__name__}.__init__ finished without setting field "
-                    f"{name!r}. Assign `self.{name} = ...` in __init__ or give the "
-                    "field a default."
-                )
-    for name, converter in cls.__typedeqx_converters__:
-        d[name] = converter(d[name])
-    for name in cls.__typedeqx_static_names__:
-        if is_array(d[name]):
-            warnings.warn(
-                f"{cls.__name__}.{name} is a static field holding an array; "
-                "static fields are part of the tree structure and must be hashable "
-                "configuration. Make it a normal field.",
-                UserWarning,
-                stacklevel=3,
+        if _is_set(self, name, slotted):
+            continue
+        if default is not _MISSING:
+            object.__setattr__(self, name, default)
+        elif factory is not _MISSING:
+            object.__setattr__(self, name, factory())
+        else:
+            raise ModuleError(
+                f"{cls.__name__}.__init__ finished without setting field "
+                f"{name!r}. Assign `self.{name} = ...` in __init__ or give the "
+                "field a default."
             )
+
+
+def _finish_init(cls: Any, self: Any) -> None:
+    _fill_defaults(cls, self)
+    for name, converter in cls.__typedeqx_converters__:
+        object.__setattr__(self, name, converter(getattr(self, name)))
+    for name in cls.__typedeqx_static_names__:
+        warn_static_arrays(cls, name, getattr(self, name))
     check_fields = cls.__typedeqx_check_fields__
     if check_fields is not None:
         check_fields(self)
@@ -186,14 +288,23 @@ class Module(metaclass=_ModuleMeta):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if id(self) in _initialising:
-            if name in type(self).__typedeqx_field_names__:
+            cls = type(self)
+            if name in cls.__typedeqx_field_names__:
+                check_not_own_method(cls, name, self, value)
+                warn_if_transformed(cls, name, value)
                 object.__setattr__(self, name, value)
                 return
-            raise ModuleError(
+            if name in WRAPPER_FIELD_NAMES:  # set by `module_update_wrapper`
+                object.__setattr__(self, name, value)
+                return
+            raise UndeclaredFieldError(
                 f"Cannot set {type(self).__name__}.{name}: it is not a field. "
                 f"Declare it in the class body (`{name}: <type>`) before assigning it "
                 "in __init__."
             )
+        if name == "__orig_class__":  # set by `typing` on `Generic[...]()` calls
+            object.__setattr__(self, name, value)
+            return
         raise FrozenFieldError(
             f"Cannot assign {type(self).__name__}.{name}: modules are immutable "
             f"after __init__. Make an updated copy instead: "

@@ -8,25 +8,32 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._errors import TransformError
 from ._common import describe_leaf, make_struct, split_tree
+from ._wrapper import RuleError
 
 
-class _LastError(threading.local):
+class _Pending(threading.local):
+    """The exception the last failed callback on this thread raised, until a
+    wrapper that catches JAX's runtime error claims it."""
+
     error: BaseException | None = None
 
 
-_LAST = _LastError()
+_PENDING = _Pending()
 
 
-def callback_error(runtime_error: BaseException) -> BaseException | None:
-    """The exception a `filter_pure_callback` callback raised, if `runtime_error`
-    (JAX's wrapper of a failed callback) carries it; the original is what callers
-    should see, so that e.g. a `ShapeError` stays a `ShapeError`."""
-    error, _LAST.error = _LAST.error, None
-    if error is not None and str(error) in str(runtime_error):
-        return error
-    return None
+def reraise_callback_error(runtime_error: BaseException) -> None:
+    """Raise what a `filter_pure_callback` callback raised, if one failed on this
+    thread; otherwise return (and the caller re-raises `runtime_error`).
+
+    JAX reports a failed callback as a `JaxRuntimeError` that carries only text;
+    the callback's own exception is handed over here instead, as a value, so that
+    e.g. a `ShapeError` stays a `ShapeError`. Errors typedeqx raises there are
+    also `RuntimeError`s, as JAX's is.
+    """
+    error, _PENDING.error = _PENDING.error, None
+    if error is not None:
+        raise error from None
 
 
 def _is_struct(x: Any) -> bool:
@@ -70,21 +77,21 @@ def filter_pure_callback(
         try:
             return run(*arrays)
         except Exception as e:
-            _LAST.error = e
+            _PENDING.error = e
             raise
 
     def run(*arrays: Any) -> list[Any]:
         a, k = split.rebuild(arrays)
         out_arrays, got = split_tree(callback(*a, **k), _is_struct)
         if got != out_split:
-            raise TransformError(
+            raise RuleError(
                 "filter_pure_callback: the callback returned a different structure "
                 "or different non-array leaves than result_shape_dtypes declares. "
                 f"Declared non-array leaves {out_split.static!r}; got {got.static!r}."
             )
         for x, s in zip(out_arrays, out_structs):
             if tuple(x.shape) != s.shape or np.dtype(x.dtype) != s.dtype:
-                raise TransformError(
+                raise RuleError(
                     f"filter_pure_callback: the callback returned a {describe_leaf(x)}"
                     f" where result_shape_dtypes declares shape {s.shape} and dtype "
                     f"{s.dtype}."
@@ -96,8 +103,6 @@ def filter_pure_callback(
             host, out_structs, *dynamic, vmap_method=vmap_method, sharding=sharding
         )
     except jax.errors.JaxRuntimeError as e:
-        original = callback_error(e)
-        if original is None:
-            raise
-        raise original from None
+        reraise_callback_error(e)
+        raise
     return out_split.rebuild(out)

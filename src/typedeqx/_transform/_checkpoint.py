@@ -6,7 +6,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import jax
 
-from ._common import TransformWrapper, pack, split_tree, unpack
+from ._wrapper import TransformWrapper
+from ._common import pack, split_tree, unpack
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -19,7 +20,7 @@ class _CheckpointWrapper(TransformWrapper):
         prevent_cse: bool,
         policy: Callable[..., bool] | None,
     ) -> None:
-        super().__init__(fun)
+        super().__init__(fun, (prevent_cse, policy))
         self._fun = fun
         self._prevent_cse = prevent_cse
         self._policy = policy

@@ -10,8 +10,8 @@
   `TreeSplit` (structure and non-array leaves) as metadata. Both unflatten to
   themselves, which keeps `jax.jit` on its C++ dispatch path.
 - leaf getters: precomputed `operator.itemgetter`s that pick leaves at C speed.
-- [`TransformWrapper`][]: the common base of the wrapped callables: name, docstring,
-  `__wrapped__`, and binding as a method when used as a decorator in a class body.
+
+The common base of the wrapped callables is in `_wrapper.py`.
 """
 
 import functools
@@ -23,7 +23,6 @@ from typing import Any
 import jax
 import jax.tree_util as jtu
 
-from .._module import BoundMethod
 from .._errors import TransformError
 from .._filters import is_array
 
@@ -274,40 +273,3 @@ def unhashable_error(name: str, tree: Any) -> TransformError:
         "`field(static=True)` holds an unhashable value). Make that value hashable "
         "or make the field a normal (non-static) field."
     )
-
-
-class TransformWrapper:
-    """Base of the callables returned by the filtered transformations.
-
-    Copies `fun`'s name and docstring, exposes it as `__wrapped__`, and binds like a
-    method when used as a decorator inside a class body: `instance.method(...)`
-    calls the wrapper with `instance` as first argument, and the bound object is a
-    PyTree whose leaves are the instance's.
-    """
-
-    __wrapped__: Any
-
-    def __init__(self, fun: Callable[..., Any]) -> None:
-        if not callable(fun):
-            raise TransformError(
-                f"Expected a callable to transform; got {describe_leaf(fun)}."
-            )
-        self.__wrapped__ = fun
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            try:
-                value = getattr(fun, attr)
-            except AttributeError:
-                continue
-            if isinstance(value, str):
-                object.__setattr__(self, attr, value)
-
-    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
-            return self
-        return BoundMethod(self, instance)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {fun_name(self.__wrapped__)}>"

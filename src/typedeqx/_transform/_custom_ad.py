@@ -8,6 +8,7 @@ Tangents and cotangents that are zero, or belong to leaves that cannot have one
 """
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from jax.custom_derivatives import SymbolicZero
 from .._errors import TransformError
 from .._filters import is_inexact_array
 from ._common import Static, TreeSplit, describe_leaf, fun_name, split_tree
+from ._wrapper import RuleError
 
 
 def _zero_tangent(primal: Any) -> Any:
@@ -28,8 +30,15 @@ def _zero_tangent(primal: Any) -> Any:
     return np.zeros(np.shape(primal), dtype=jax.dtypes.float0)
 
 
+def _differentiable(primal: Any) -> bool:
+    # Under `jax.jvp` or `jax.grad` of a Python scalar, JAX hands the rule the
+    # scalar itself (a `float`, or a subclass of it) as the primal: it is traced,
+    # so it is as differentiable as an inexact array.
+    return isinstance(primal, (float, complex)) or is_inexact_array(primal)
+
+
 def _none_if_zero(tangent: Any, primal: Any) -> Any:
-    if isinstance(tangent, SymbolicZero) or not is_inexact_array(primal):
+    if isinstance(tangent, SymbolicZero) or not _differentiable(primal):
         return None
     return tangent
 
@@ -175,6 +184,37 @@ class filter_custom_vjp:
         self._define()
         return fn_bwd
 
+    def defvjp(self, fn_fwd: Callable[..., Any], fn_bwd: Callable[..., Any]) -> None:
+        """Deprecated (as in Equinox): set both rules in the older form,
+        `fn_fwd(vjp_arg, *args, **kwargs) -> (out, residuals)` and
+        `fn_bwd(residuals, grad_out, vjp_arg, *args, **kwargs)`, where `grad_out`
+        has a zero array (not `None`) at each floating-point output. Prefer
+        `def_fwd` and `def_bwd`, which get `perturbed` and symbolic zeros."""
+        warnings.warn(
+            "filter_custom_vjp.defvjp is deprecated: use `@f.def_fwd` and "
+            "`@f.def_bwd`, whose rules take a `perturbed` argument and get `None` "
+            "for symbolic-zero cotangents.",
+            UserWarning,  # Equinox's category for this deprecation
+            stacklevel=2,
+        )
+
+        def new_fwd(perturbed: Any, vjp_arg: Any, *args: Any, **kwargs: Any) -> Any:
+            del perturbed
+            out, residuals = fn_fwd(vjp_arg, *args, **kwargs)
+            return out, (out, residuals)
+
+        def new_bwd(
+            saved: Any, grad_out: Any, perturbed: Any, vjp_arg: Any, *args: Any,
+            **kwargs: Any,
+        ) -> Any:
+            del perturbed
+            out, residuals = saved
+            grad_out = jtu.tree_map(_zero_if_none, out, grad_out, is_leaf=_is_none)
+            return fn_bwd(residuals, grad_out, vjp_arg, *args, **kwargs)
+
+        self.def_fwd(new_fwd)
+        self.def_bwd(new_bwd)
+
     def _define(self) -> None:
         if self.fn_fwd is None or self.fn_bwd is None:
             return
@@ -186,7 +226,7 @@ class filter_custom_vjp:
 
         def fwd(call: _VjpCall, arrays: list[Any], rest_arrays: list[Any]) -> Any:
             if any(p.perturbed for p in rest_arrays):
-                raise TransformError(
+                raise RuleError(
                     f"filter_custom_vjp({name}) differentiates its first argument "
                     "only, but an array in the other arguments is being "
                     "differentiated. Move it into the first argument."
@@ -248,3 +288,9 @@ class filter_custom_vjp:
 
 def _is_none(x: Any) -> bool:
     return x is None
+
+
+def _zero_if_none(primal: Any, cotangent: Any) -> Any:
+    if cotangent is None and is_inexact_array(primal):
+        return jnp.zeros_like(primal)
+    return cotangent

@@ -12,9 +12,9 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import jax
 
-from .._errors import TransformError
-from .._filters import combine, is_inexact_array, partition
-from ._common import Static, TransformWrapper, fun_name
+from .._filters import combine, is_array, is_inexact_array, partition
+from ._common import Static, fun_name
+from ._wrapper import ArgumentTypeError, TransformWrapper, reject_reserved
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -25,7 +25,7 @@ def _split_first(
 ) -> tuple[Any, Any]:
     if not args:
         where = "was passed by keyword" if kwargs else "is missing"
-        raise TransformError(
+        raise ArgumentTypeError(
             f"{name} differentiates with respect to the first positional argument, "
             f"which {where}. Pass the thing to differentiate first, by position."
         )
@@ -37,9 +37,12 @@ def _with_first(
 ) -> Callable[[Any], Any]:
     def call(diff: Any) -> Any:
         out = fun(combine(diff, nondiff), *rest, **kwargs)
-        if has_aux:  # the auxiliary output may be any PyTree
+        if has_aux:
+            # The auxiliary output may be any PyTree: its arrays (which may depend on
+            # `diff`) go through JAX as outputs, everything else rides along.
             out, aux = out
-            return out, Static(aux)
+            arrays, other = partition(aux, is_array)
+            return out, (arrays, Static(other))
         return out
 
     return call
@@ -47,7 +50,7 @@ def _with_first(
 
 class _ValueAndGrad(TransformWrapper):
     def __init__(self, fun: Callable[..., Any], has_aux: bool, kw: dict[str, Any]):
-        super().__init__(fun)
+        super().__init__(fun, (has_aux, kw))
         self._fun = fun
         self._has_aux = has_aux
         self._kw = kw
@@ -59,7 +62,8 @@ class _ValueAndGrad(TransformWrapper):
         transformed = jax.value_and_grad(call, has_aux=self._has_aux, **self._kw)
         value, grads = transformed(diff)
         if self._has_aux:
-            value = (value[0], value[1].value)
+            arrays, other = value[1]
+            value = (value[0], combine(arrays, other.value))
         return value, grads
 
 
@@ -71,7 +75,7 @@ class _Grad(_ValueAndGrad):
 
 class _Jacobian(TransformWrapper):
     def __init__(self, fun: Callable[..., Any], has_aux: bool, reverse: bool):
-        super().__init__(fun)
+        super().__init__(fun, (has_aux, reverse))
         self._fun = fun
         self._has_aux = has_aux
         self._transform = jax.jacrev if reverse else jax.jacfwd
@@ -82,7 +86,10 @@ class _Jacobian(TransformWrapper):
         diff, nondiff = _split_first(self._name, args, kwargs)
         call = _with_first(self._fun, nondiff, args[1:], kwargs, self._has_aux)
         out = self._transform(call, has_aux=self._has_aux)(diff)
-        return (out[0], out[1].value) if self._has_aux else out
+        if not self._has_aux:
+            return out
+        arrays, other = out[1]
+        return out[0], combine(arrays, other.value)
 
 
 @overload
@@ -118,11 +125,7 @@ def filter_value_and_grad(
     gradient (same shape and dtype) at each floating-point array and `None` at
     every other leaf.
     """
-    if "argnums" in gradkwargs:
-        raise TransformError(
-            "filter_value_and_grad always differentiates the first argument; it does "
-            "not take `argnums`. Pack what to differentiate into the first argument."
-        )
+    reject_reserved("filter_value_and_grad", gradkwargs, ("argnums",))
     if fun is None:
         return lambda f: filter_value_and_grad(f, has_aux=has_aux, **gradkwargs)
     return _ValueAndGrad(fun, has_aux, gradkwargs)
@@ -161,11 +164,7 @@ def filter_grad(
     grads = loss(model, x, y)  # a model-shaped tree of gradients
     ```
     """
-    if "argnums" in gradkwargs:
-        raise TransformError(
-            "filter_grad always differentiates the first argument; it does not take "
-            "`argnums`. Pack what to differentiate into the first argument."
-        )
+    reject_reserved("filter_grad", gradkwargs, ("argnums",))
     if fun is None:
         return lambda f: filter_grad(f, has_aux=has_aux, **gradkwargs)
     return _Grad(fun, has_aux, gradkwargs)

@@ -5,12 +5,12 @@ needs: one C++ flatten of `(args, kwargs)`, the tuple of leaf types, and two
 `operator.itemgetter` calls. The rest is done once per *layout* (a tree structure
 plus leaf types: which leaves are traced) and once per distinct static part (one
 `jax.jit` per layout and static leaves, which then caches by shape and dtype).
-Non-array outputs ride back in the output's tree structure (see `Packed`), and a
+The compiled code is shared by every wrapper of the same callable (see
+`_shared.py`), so `filter_jit(f)` built anew each step traces once. Non-array outputs ride back in the output's tree structure (see `Packed`), and a
 call repeating the previous one's module objects skips even the flatten (see
 `_memo.py`).
 """
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
@@ -20,27 +20,29 @@ import jax.tree_util as jtu
 
 from .._errors import TransformError
 from .._filters import is_array
-from ._callback import callback_error
+from ._aot import Lowered
+from ._callback import reraise_callback_error
 from ._common import (
     Packed,
-    TransformWrapper,
+    TreeSplit,
     fun_name,
     leaf_getter,
     merge_leaves,
     pack,
     signature_or_none,
-    split_fun,
     unhashable_error,
 )
 from ._memo import memo_functions, plan_memo
+from ._shared import SharedCache, freeze, fun_key
+from ._wrapper import DonationWarnings, TransformWrapper, reject_reserved
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 Donate = Literal["all", "all-except-first", "warn", "warn-except-first", "none"]
 
-# donate -> (donate the first argument, donate the rest, silence unusable-buffer
-# warnings)
+# donate -> (donate the first argument, donate the rest and the callable's own
+# arrays, silence unusable-buffer warnings)
 _DONATE: dict[str, tuple[bool, bool, bool]] = {
     "none": (False, False, False),
     "all": (True, True, True),
@@ -49,12 +51,15 @@ _DONATE: dict[str, tuple[bool, bool, bool]] = {
     "warn-except-first": (False, True, False),
 }
 _RESERVED = ("static_argnums", "static_argnames", "donate_argnums", "donate_argnames")
-_UNUSABLE_DONATION = "Some donated buffers were not usable"
 _flatten = jtu.tree_flatten
 
 
 def _jit_disabled() -> bool:
     return bool(getattr(jax.config, "jax_disable_jit"))  # noqa: B009 (untyped)
+
+
+def _finish(out: Any) -> Any:
+    return out.unpack() if type(out) is Packed else out
 
 
 class _Layout:
@@ -63,6 +68,7 @@ class _Layout:
 
     __slots__ = (
         "treedef",
+        "types",
         "size",
         "dynamic",
         "static",
@@ -79,6 +85,7 @@ class _Layout:
     ) -> None:
         first_size = len(jtu.tree_leaves(args[0])) if args else 0
         self.treedef = treedef
+        self.types = tuple(map(type, leaves))
         self.size = len(leaves)
         self.dynamic = [i for i, x in enumerate(leaves) if is_array(x)]
         self.static = [i for i, x in enumerate(leaves) if not is_array(x)]
@@ -93,23 +100,64 @@ class _Layout:
         self.memo = None if plan is None else memo_functions(plan)
 
 
+class _Shared:
+    """The compiled code of every wrapper with the same static callable, `donate`
+    and `jitkwargs` (see `_shared.py`): layouts, and a `jax.jit` per layout and
+    static part. Holds no arrays: the callable's arrays are inputs."""
+
+    def __init__(
+        self, split: TreeSplit, name: str, donate: str, jitkwargs: dict[str, Any]
+    ) -> None:
+        donate_first, donate_rest, quiet = _DONATE[donate]
+        self.rebuild_fun = split.rebuild
+        self.name = name
+        self.donating = donate_first or donate_rest
+        # inputs: (callable's arrays, first argument's arrays, the other arrays)
+        self.donate_argnums = (1,) * donate_first + (0, 2) * donate_rest
+        self.jitkwargs = jitkwargs
+        self.warnings = DonationWarnings() if quiet else None
+        self.layouts: dict[tuple[Any, Any], _Layout] = {}
+
+    def compile(self, layout: _Layout, static: tuple[Any, ...]) -> Any:
+        rebuild_fun, silencer = self.rebuild_fun, self.warnings
+
+        def traced(fun_arrays: Sequence[Any], *parts: Sequence[Any]) -> Any:
+            if silencer is not None:
+                silencer.arm()
+            dynamic = [x for part in parts for x in part]
+            leaves = merge_leaves(
+                layout.size, layout.dynamic, dynamic, layout.static, static
+            )
+            args, kwargs = jtu.tree_unflatten(layout.treedef, leaves)
+            out = rebuild_fun(fun_arrays)(*args, **kwargs)
+            # Under `jax.disable_jit()` this runs eagerly and returns directly.
+            return out if _jit_disabled() else pack(out)
+
+        traced.__name__ = traced.__qualname__ = self.name
+        compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
+        layout.compiled[static] = compiled
+        return compiled
+
+
+_REGISTRY: SharedCache[_Shared] = SharedCache()
+
+
 class _JitWrapper(TransformWrapper):
     """The callable returned by [`filter_jit`][]."""
 
     def __init__(
         self, fun: Callable[..., Any], donate: str, jitkwargs: dict[str, Any]
     ) -> None:
-        super().__init__(fun)
-        self._fun_arrays, self._rebuild_fun = split_fun(fun)
+        super().__init__(fun, (donate, jitkwargs))
+        arrays, split, key = fun_key(fun)
+        self._fun_arrays = tuple(arrays)
         self._signature = signature_or_none(fun)
         self._name = f"filter_jit({fun_name(fun)})"
-        donate_first, donate_rest, self._quiet = _DONATE[donate]
-        self._donating = donate_first or donate_rest
-        self._donate_argnums = (1,) * donate_first + (2,) * donate_rest
-        self._jitkwargs = jitkwargs
-        self._layouts: dict[tuple[Any, Any], _Layout] = {}
+        shared_key = None if key is None else (key, donate, freeze(jitkwargs))
+        self._shared = _REGISTRY.get(
+            shared_key, lambda: _Shared(split, fun_name(fun), donate, jitkwargs)
+        )
         self._last: tuple[Any, Any, Any] = (None, None, None)
-        self._guard: Any = None
         # (match, refs, pieces, compiled) of the previous call; see _memo.py
         self._memo: tuple[Any, ...] | None = None
 
@@ -125,13 +173,40 @@ class _JitWrapper(TransformWrapper):
             out = self._call(args, kwargs)
             return out.unpack() if type(out) is Packed else out
         except jax.errors.JaxRuntimeError as e:
-            # A failed filter_pure_callback: raise what the callback raised.
-            original = callback_error(e)
-            if original is None:
-                raise
-            raise original from None
+            reraise_callback_error(e)
+            raise
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def lower(self, /, *args: Any, **kwargs: Any) -> Lowered:
+        """Lower (trace, without compiling) for these arguments, for ahead-of-time
+        compilation: `f.lower(*args).compile()(*args)`.
+
+        **Arguments:** as for the wrapped function.
+
+        **Returns:**
+
+        A `Lowered` with `as_text()` and `compile(compiler_options=None)`; the
+        compiled object is callable with arguments like these (same structure,
+        non-array leaves, shapes and dtypes).
+        """
+        layout, leaves, compiled = self._prepare(args, kwargs)
+        static = layout.get_static(leaves)
+        lowered = compiled.lower(*self._inputs(layout, leaves))
+
+        def prepare(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Any, ...]:
+            again, new_leaves, _ = self._prepare(a, k)
+            if again is not layout or layout.get_static(new_leaves) != static:
+                raise TransformError(
+                    f"{self._name}: a compiled function must be called with "
+                    "arguments like those it was lowered with (same structure, "
+                    "non-array leaves and leaf types). Lower it again for these."
+                )
+            return self._inputs(layout, new_leaves)
+
+        return Lowered(lowered, prepare, _finish)
+
+    def _prepare(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[_Layout, list[Any], Any]:
         if kwargs and self._signature is not None:
             bound = self._signature.bind(*args, **kwargs)
             args, kwargs = bound.args, bound.kwargs
@@ -144,72 +219,46 @@ class _JitWrapper(TransformWrapper):
         try:
             compiled = layout.compiled[static]
         except KeyError:
-            compiled = self._compile(layout, static)
+            compiled = self._shared.compile(layout, static)
         except TypeError:
             raise unhashable_error(self._name, (args, kwargs)) from None
-        if not self._donating:
+        return layout, leaves, compiled
+
+    def _inputs(self, layout: _Layout, leaves: list[Any]) -> tuple[Any, ...]:
+        if self._shared.donating:
+            return self._fun_arrays, layout.get_first(leaves), layout.get_rest(leaves)
+        return self._fun_arrays, layout.get_dynamic(leaves)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        layout, leaves, compiled = self._prepare(args, kwargs)
+        if not self._shared.donating:
             dynamic = layout.get_dynamic(leaves)
-            if layout.memo is None:
+            if layout.memo is None or kwargs:
                 self._memo = None
             else:
                 make, match = layout.memo
                 self._memo = (match, *make(args, dynamic), compiled)
             return compiled(self._fun_arrays, dynamic)
+        silencer = self._shared.warnings
         try:
-            first, rest = layout.get_first(leaves), layout.get_rest(leaves)
-            return compiled(self._fun_arrays, first, rest)
+            return compiled(*self._inputs(layout, leaves))
         finally:
-            self._disarm()
+            if silencer is not None:
+                silencer.disarm()
 
     def _find_layout(
         self, treedef: Any, types: Any, leaves: list[Any], args: Any, kwargs: Any
     ) -> _Layout:
         key = (treedef, types)
+        layouts = self._shared.layouts
         try:
-            layout = self._layouts.get(key)
+            layout = layouts.get(key)
         except TypeError:
             raise unhashable_error(self._name, (args, kwargs)) from None
         if layout is None:
-            layout = self._layouts[key] = _Layout(treedef, leaves, args, kwargs)
+            layout = layouts[key] = _Layout(treedef, leaves, args, kwargs)
         self._last = (treedef, types, layout)
         return layout
-
-    def _compile(self, layout: _Layout, static: tuple[Any, ...]) -> Any:
-        rebuild_fun = self._rebuild_fun
-
-        def traced(fun_arrays: Sequence[Any], *parts: Sequence[Any]) -> Any:
-            if self._quiet:
-                self._arm()
-            dynamic = [x for part in parts for x in part]
-            leaves = merge_leaves(
-                layout.size, layout.dynamic, dynamic, layout.static, static
-            )
-            args, kwargs = jtu.tree_unflatten(layout.treedef, leaves)
-            out = rebuild_fun(fun_arrays)(*args, **kwargs)
-            # Under `jax.disable_jit()` this runs eagerly and returns directly.
-            return out if _jit_disabled() else pack(out)
-
-        traced.__name__ = traced.__qualname__ = fun_name(self.__wrapped__)
-        compiled = jax.jit(
-            traced, donate_argnums=self._donate_argnums, **self._jitkwargs
-        )
-        layout.compiled[static] = compiled
-        return compiled
-
-    # JAX warns about unusable donations while lowering, which happens inside the
-    # call that traced; the trace arms a filter that the call removes when it ends.
-    def _arm(self) -> None:
-        if self._guard is None:
-            guard = warnings.catch_warnings()
-            guard.__enter__()
-            warnings.filterwarnings("ignore", message=_UNUSABLE_DONATION)
-            self._guard = guard
-
-    def _disarm(self) -> None:
-        guard = self._guard
-        if guard is not None:
-            self._guard = None
-            guard.__exit__(None, None, None)
 
 
 @overload
@@ -250,7 +299,9 @@ def filter_jit(
         - `"all-except-first"`: every array argument except those in the first.
         - `"warn"`, `"warn-except-first"`: as `"all"` and `"all-except-first"`, but
             the warnings are kept.
-        Arrays held by `fun` itself are never donated: they are reused every call.
+        Arrays held by `fun` itself (a callable module's weights) are donated with
+        the rest: with `"all"` or `"warn"` (and the `-except-first` forms) they
+        are consumed by the call, as in Equinox.
     - `**jitkwargs`: passed on to `jax.jit` (not `static_argnums`,
         `static_argnames`, `donate_argnums` or `donate_argnames`).
 
@@ -270,12 +321,7 @@ def filter_jit(
         raise TransformError(
             f"filter_jit(donate=...) must be one of {sorted(_DONATE)}; got {donate!r}."
         )
-    reserved = [k for k in _RESERVED if k in jitkwargs]
-    if reserved:
-        raise TransformError(
-            f"filter_jit decides what is static and donated itself; it does not take "
-            f"{reserved}. Pass non-arrays to make them static, or use `donate=`."
-        )
+    reject_reserved("filter_jit", jitkwargs, _RESERVED)
     if fun is None:
 
         def decorator(f: Callable[_P, _T]) -> Callable[_P, _T]:

@@ -6,18 +6,40 @@ broadcast where its axis is `None`); every other leaf is static, must be hashabl
 and selects one compiled `jax.pmap` per distinct value.
 """
 
-import contextlib
-import warnings
 from collections.abc import Callable, Hashable
 from typing import Any, Literal, overload
 
 import jax
+import jax.numpy as jnp
 
 from .._errors import TransformError
-from ._common import TransformWrapper, fun_name, unhashable_error
-from ._vmap import if_array, join_output, split_mapped_args
+from ._aot import Lowered
+from ._axes import MappedArgs, if_array, join_output, split_mapped_args
+from ._callback import reraise_callback_error
+from ._common import TreeSplit, fun_name, unhashable_error
+from ._shared import SharedCache, freeze, fun_key
+from ._wrapper import DonationWarnings, TransformWrapper, reject_reserved
 
 _LEADING = if_array(0)
+_RESERVED = ("static_broadcasted_argnums", "donate_argnums")
+
+
+class _Shared:
+    """The compiled `jax.pmap`s of every wrapper with the same static callable and
+    settings (see `_shared.py`), one per argument layout and static part."""
+
+    def __init__(self, split: TreeSplit, quiet: bool) -> None:
+        self.rebuild_fun = split.rebuild
+        self.warnings = DonationWarnings() if quiet else None
+        self.compiled: dict[Any, Any] = {}
+
+
+_REGISTRY: SharedCache[_Shared] = SharedCache()
+
+
+def _finish(out: Any) -> Any:
+    mapped, unmapped, meta = out
+    return join_output(mapped, unmapped, meta.value)
 
 
 class _PmapWrapper(TransformWrapper):
@@ -31,20 +53,56 @@ class _PmapWrapper(TransformWrapper):
         donate: str,
         pmapkwargs: dict[str, Any],
     ) -> None:
-        super().__init__(fun)
+        settings = (in_axes, out_axes, axis_name, axis_size, donate, pmapkwargs)
+        super().__init__(fun, settings)
+        arrays, split, key = fun_key(fun)
         self._fun = fun
+        self._fun_arrays = tuple(arrays)
         self._in_axes = in_axes
         self._out_axes = out_axes
         self._axis_name = axis_name
         self._axis_size = axis_size
-        self._quiet = donate == "all"
         if donate != "none":
             pmapkwargs = {**pmapkwargs, "donate_argnums": (0,)}
         self._pmapkwargs = pmapkwargs
         self._name = f"filter_pmap({fun_name(fun)})"
-        self._cache: dict[Any, Any] = {}
+        shared_key = None if key is None else (key, freeze(settings))
+        self._shared = _REGISTRY.get(
+            shared_key, lambda: _Shared(split, quiet=donate == "all")
+        )
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
+        compiled, inputs = self._prepare(args, kwargs)
+        silencer = self._shared.warnings
+        try:
+            return _finish(compiled(*inputs))
+        except jax.errors.JaxRuntimeError as e:
+            reraise_callback_error(e)
+            raise
+        finally:
+            if silencer is not None:
+                silencer.disarm()
+
+    def lower(self, /, *args: Any, **kwargs: Any) -> Lowered:
+        """Lower for these arguments, for ahead-of-time compilation, as
+        `filter_jit(f).lower`; the compiled object takes arguments like these."""
+        compiled, inputs = self._prepare(args, kwargs)
+
+        def prepare(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Any, ...]:
+            again, new_inputs = self._prepare(a, k)
+            if again is not compiled:
+                raise TransformError(
+                    f"{self._name}: a compiled function must be called with "
+                    "arguments like those it was lowered with (same structure, "
+                    "non-array leaves and mapped axes). Lower it again for these."
+                )
+            return new_inputs
+
+        return Lowered(compiled.lower(*inputs), prepare, _finish)
+
+    def _prepare(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, tuple[Any, ...]]:
         split = split_mapped_args(
             self._name, self._fun, self._in_axes, args, kwargs, pass_all_arrays=True
         )
@@ -57,23 +115,44 @@ class _PmapWrapper(TransformWrapper):
             tuple(split.fixed_leaves),
         )
         try:
-            compiled = self._cache.get(key)
+            compiled = self._shared.compiled.get(key)
         except TypeError:
             raise unhashable_error(self._name, (args, {})) from None
         if compiled is None:
-            compiled = self._cache[key] = jax.pmap(
-                split.traced(self._fun, self._out_axes),
-                in_axes=(split.axes,),
-                out_axes=(0, None, None),
-                axis_name=self._axis_name,
-                axis_size=self._axis_size,
-                **self._pmapkwargs,
+            compiled = self._shared.compiled[key] = self._compile(split)
+        inputs: tuple[Any, ...] = (split.dynamic, self._fun_arrays)
+        if all(axis is None for axis in split.axes):
+            inputs = (*inputs, self._placeholder())
+        return compiled, inputs
+
+    def _placeholder(self) -> Any:
+        # `jax.pmap` needs one mapped input; with nothing mapped, an unused one of
+        # length `axis_size` stands in.
+        if self._axis_size is None:
+            raise TransformError(
+                f"{self._name}: nothing was mapped (no in_axes selected an array), so "
+                "the number of devices is unknown. Pass axis_size=..."
             )
-        with warnings.catch_warnings() if self._quiet else contextlib.nullcontext():
-            if self._quiet:
-                warnings.filterwarnings("ignore", message="Some donated buffers")
-            mapped, unmapped, meta = compiled(split.dynamic)
-        return join_output(mapped, unmapped, meta.value)
+        return jnp.zeros((self._axis_size,))
+
+    def _compile(self, split: MappedArgs) -> Any:
+        call = split.traced(self._shared.rebuild_fun, self._out_axes)
+        silencer = self._shared.warnings
+        if silencer is not None:
+            inner = call
+
+            def call(*inputs: Any) -> Any:
+                silencer.arm()
+                return inner(*inputs)
+
+        return split.transform(
+            jax.pmap,
+            call,
+            self._axis_name,
+            self._axis_size,
+            self._pmapkwargs,
+            placeholder=all(axis is None for axis in split.axes),
+        )
 
 
 @overload
@@ -135,14 +214,7 @@ def filter_pmap(
         raise TransformError(
             f"filter_pmap(donate=...) must be 'all', 'warn' or 'none'; got {donate!r}."
         )
-    reserved = [
-        k for k in ("static_broadcasted_argnums", "donate_argnums") if k in pmapkwargs
-    ]
-    if reserved:
-        raise TransformError(
-            f"filter_pmap decides what is static and donated itself; it does not take "
-            f"{reserved}."
-        )
+    reject_reserved("filter_pmap", pmapkwargs, _RESERVED)
     if fun is None:
         return lambda f: filter_pmap(
             f,

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float, PRNGKeyArray, Shaped
+from jaxtyping import Array, Inexact, PRNGKeyArray, Shaped
 
 from .._module import Module, field
 from .._contracts import checked
@@ -21,8 +21,8 @@ class Linear(Module):
     size 1.
     """
 
-    weight: Float[Array, "out_features in_features"]
-    bias: Float[Array, " out_features"] | None
+    weight: Inexact[Array, "out_features in_features"]
+    bias: Inexact[Array, " out_features"] | None
     in_features: int | Literal["scalar"] = field(static=True)
     out_features: int | Literal["scalar"] = field(static=True)
     use_bias: bool = field(static=True)
@@ -38,12 +38,14 @@ class Linear(Module):
     ):
         """**Arguments:**
 
-        - `in_features`: input size (a positive int), or `"scalar"`.
-        - `out_features`: output size (a positive int), or `"scalar"`.
+        - `in_features`: input size (a non-negative int), or `"scalar"`.
+        - `out_features`: output size (a non-negative int), or `"scalar"`.
         - `use_bias`: whether to add a bias vector.
-        - `dtype`: floating dtype of the parameters (default float32, or float64
-            with x64 enabled).
-        - `key`: PRNG key for the initialisation, uniform in ±1/sqrt(in_features).
+        - `dtype`: floating or complex dtype of the parameters (default float32,
+            or float64 with x64 enabled).
+        - `key`: PRNG key for the initialisation, uniform in ±1/sqrt(in_features)
+            (±1 when `in_features` is 0; real and imaginary parts separately for a
+            complex dtype).
         """
         in_size = _size("in_features", in_features)
         out_size = _size("out_features", out_features)
@@ -58,8 +60,11 @@ class Linear(Module):
         self.use_bias = use_bias
 
     def __call__(
-        self, x: Float[ArrayIn, " in_features"] | Float[ArrayIn, ""], *, key: Any = None
-    ) -> Float[Array, " out_features"] | Float[Array, ""]:
+        self,
+        x: Inexact[ArrayIn, " in_features"] | Inexact[ArrayIn, ""],
+        *,
+        key: Any = None,
+    ) -> Inexact[Array, " out_features"] | Inexact[Array, ""]:
         """**Arguments:**
 
         - `x`: input of shape `(in_features,)`, or `()` if `in_features="scalar"`.
@@ -88,7 +93,7 @@ def _scalar_input_error(layer: Linear, x: Any) -> ShapeError:
         layer,
         "x",
         x,
-        expected='Float[Array, "in_features"]',
+        expected='Inexact[Array, "in_features"]',
         detail="got a scalar, expected rank 1",
         dims=("in_features",),
         hint="a scalar input needs Linear(in_features='scalar', ...).",

@@ -23,16 +23,27 @@ def uniform_fan_in(
 ) -> Array:
     """Samples uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] (the PyTorch default).
 
+    A zero `fan_in` (a layer with no inputs) uses the range [-1, 1]. A complex
+    `dtype` samples the real and imaginary parts independently in that range, from
+    two keys split from `key` (as Equinox does, so the same key gives the same
+    parameters).
+
     **Arguments:**
 
     - `key`: a PRNG key.
     - `shape`: the output shape.
-    - `fan_in`: the number of inputs each output unit sums over (at least 1).
-    - `dtype`: a floating dtype.
+    - `fan_in`: the number of inputs each output unit sums over (0 or more).
+    - `dtype`: a floating or complex dtype.
 
     **Returns:**
 
     An array of `shape` and `dtype`.
     """
-    limit = 1 / math.sqrt(fan_in)
-    return jr.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+    limit = 1.0 if fan_in == 0 else 1 / math.sqrt(fan_in)
+    if not jnp.issubdtype(dtype, jnp.complexfloating):
+        return jr.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+    part_dtype = np.finfo(jnp.dtype(dtype)).dtype
+    real_key, imag_key = jr.split(key)
+    real = jr.uniform(real_key, shape, part_dtype, minval=-limit, maxval=limit)
+    imag = jr.uniform(imag_key, shape, part_dtype, minval=-limit, maxval=limit)
+    return real.astype(dtype) + 1j * imag.astype(dtype)

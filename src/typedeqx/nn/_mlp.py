@@ -4,27 +4,54 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import jax
+import jax.numpy as jnp
 import jax.random as jr
+import jax.tree_util as jtu
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._filters import is_array
 from .._module import Module, field
 from .._contracts import checked
+from .._transform import filter_vmap
 from ._linear import Linear
-from ._misc import ArrayIn
+from ._misc import ArrayIn, default_floating_dtype
 
 
 def _identity(x: Any) -> Any:
     return x
 
 
+# Activations act on each unit separately: an activation with parameters (a
+# learnt slope, say) gets its own copy per unit and layer, stacked along leading
+# axes, and is mapped over the units with its copies.
+_apply_each = filter_vmap(lambda fn, x: fn(x))
+
+
+def _per_unit(fn: Callable[..., Any], *sizes: int) -> Any:
+    def make_one() -> Any:
+        return fn
+
+    make: Callable[[], Any] = make_one
+    for size in reversed(sizes):
+        make = filter_vmap(make, axis_size=size)
+    return make()
+
+
 @checked
 class MLP(Module):
     """A multi-layer perceptron: `depth` hidden layers of `width_size` units.
 
-    `depth=0` is a single `Linear(in_size, out_size)`.
+    `depth=0` is a single `Linear(in_size, out_size)`. With `scan=True` the
+    `depth - 1` hidden-to-hidden layers are one `Linear` with stacked parameters
+    (leading axis of size `depth - 1`), applied with `jax.lax.scan`, so that
+    compile time does not grow with depth; `layers` is then
+    `(input layer, stacked hidden layers, output layer)`.
+
+    `layers` may be replaced by any sequence of callables (`tree_at` surgery);
+    each layer checks its own contract.
     """
 
-    layers: tuple[Linear, ...]
+    layers: tuple[Callable[..., Any], ...] | list[Callable[..., Any]]
     activation: Callable[..., Any]
     final_activation: Callable[..., Any]
     use_bias: bool = field(static=True)
@@ -33,6 +60,7 @@ class MLP(Module):
     out_size: int | Literal["scalar"] = field(static=True)
     width_size: int = field(static=True)
     depth: int = field(static=True)
+    scan: bool = field(static=True, default=False)
 
     def __init__(
         self,
@@ -46,6 +74,7 @@ class MLP(Module):
         use_final_bias: bool = True,
         dtype: Any = None,
         *,
+        scan: bool = False,
         key: PRNGKeyArray,
     ):
         """**Arguments:**
@@ -59,19 +88,31 @@ class MLP(Module):
         - `use_bias`: bias in the hidden layers.
         - `use_final_bias`: bias in the last layer.
         - `dtype`: parameter dtype (default float32, or float64 with x64 enabled).
+        - `scan`: stack the hidden-to-hidden layers and apply them with
+            `jax.lax.scan`: the same parameters and outputs, a compile time that
+            is flat in `depth`.
         - `key`: PRNG key for the initialisation.
+
+        An activation with parameters gets one copy per unit: `activation` is
+        stacked to leading axes `(depth, width_size)` and `final_activation` to
+        `(out_size,)` (unless `out_size="scalar"`).
         """
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise ValueError(f"MLP(depth=...) must be an int >= 0; got {depth!r}.")
-        keys = jr.split(key, depth + 1)
-        sizes = [in_size, *([width_size] * depth), out_size]
-        biases = [use_bias] * depth + [use_final_bias]
-        self.layers = tuple(
-            Linear(sizes[i], sizes[i + 1], biases[i], dtype, key=keys[i])
-            for i in range(depth + 1)
+        if isinstance(width_size, bool) or not isinstance(width_size, int):
+            raise ValueError(f"MLP(width_size=...) must be an int; got {width_size!r}.")
+        dtype = default_floating_dtype() if dtype is None else dtype
+        self.layers = _make_layers(
+            in_size, out_size, width_size, depth, use_bias, use_final_bias, dtype,
+            scan, key,
+        )  # fmt: skip
+        self.activation = _per_unit(activation, depth, width_size)
+        self.final_activation = (
+            final_activation
+            if out_size == "scalar"
+            else _per_unit(final_activation, out_size)
         )
-        self.activation = activation
-        self.final_activation = final_activation
+        self.scan = scan
         self.use_bias = use_bias
         self.use_final_bias = use_final_bias
         self.in_size = in_size
@@ -94,7 +135,65 @@ class MLP(Module):
 
         Output of shape `(out_size,)`, or `()` if `out_size="scalar"`.
         """
-        for layer in self.layers[:-1]:
-            x = self.activation(layer(x))
-        y: Array = self.final_activation(self.layers[-1](x))
-        return y
+        if self.depth == 0:
+            # As in Equinox 0.13.8: a depth-0 MLP is its one Linear layer, without
+            # `final_activation`.
+            (only,) = self.layers
+            y: Array = only(x)
+            return y
+        if self.scan:
+            first, hidden, last = self.layers
+            x = _apply_each(self._activation_at(0), first(x))
+
+            def step(h: Any, i_layer: tuple[Array, Any]) -> tuple[Any, None]:
+                i, layer = i_layer
+                return _apply_each(self._activation_at(i), layer(h)), None
+
+            steps = (jnp.arange(1, self.depth), hidden)
+            x, _ = jax.lax.scan(step, x, steps)
+            return self._final(last(x))
+        for i, layer in enumerate(self.layers[:-1]):
+            x = _apply_each(self._activation_at(i), layer(x))
+        return self._final(self.layers[-1](x))
+
+    def _activation_at(self, i: int | Array) -> Any:
+        return jtu.tree_map(lambda a: a[i] if is_array(a) else a, self.activation)
+
+    def _final(self, x: Array) -> Array:
+        if self.out_size == "scalar":
+            y: Array = self.final_activation(x)
+            return y
+        out: Array = _apply_each(self.final_activation, x)
+        return out
+
+
+def _make_layers(
+    in_size: int | Literal["scalar"],
+    out_size: int | Literal["scalar"],
+    width: int,
+    depth: int,
+    use_bias: bool,
+    use_final_bias: bool,
+    dtype: Any,
+    scan: bool,
+    key: PRNGKeyArray,
+) -> tuple[Linear, ...]:
+    """The Linear layers of an MLP, keyed by `jr.split(key, depth + 1)` in order.
+
+    **Returns:**
+
+    `depth + 1` layers, or (with `scan` and `depth >= 1`) three: the input layer,
+    the `depth - 1` hidden layers stacked along a leading axis, the output layer.
+    """
+    keys = jr.split(key, depth + 1)
+    if depth == 0:
+        return (Linear(in_size, out_size, use_final_bias, dtype, key=keys[0]),)
+    first = Linear(in_size, width, use_bias, dtype, key=keys[0])
+    last = Linear(width, out_size, use_final_bias, dtype, key=keys[-1])
+
+    def hidden(k: PRNGKeyArray) -> Linear:
+        return Linear(width, width, use_bias, dtype, key=k)
+
+    if scan:
+        return (first, jax.vmap(hidden)(keys[1:depth]), last)
+    return (first, *(hidden(keys[i]) for i in range(1, depth)), last)

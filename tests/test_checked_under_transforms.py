@@ -1,7 +1,8 @@
-"""Shape contracts under every filtered transformation that runs user code: a shape
-mistake inside a checked module raises the same `ShapeError` (same path, parameter,
-expected and got) as it does eagerly, not a JAX error. Plus: retraces re-check,
-cache hits do not; plain `jax.jit`, `jax.vmap` and `jax.grad` keep working."""
+"""Shape contracts under transformations. They are checked on tracers at trace time
+(per-example shapes under vmap), so a shape mistake inside a checked module raises
+the same `ShapeError` (path, parameter, expected, got, bindings) under every
+transformation that runs user code as it does eagerly, not a JAX error; retraces
+re-check, cache hits do not, and nothing is added to the compiled computation."""
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +11,7 @@ import pytest
 from jaxtyping import Array, Float
 
 import typedeqx as eqx
+from helpers import ones
 
 CALLS: list[None] = []
 
@@ -49,7 +51,7 @@ def good(getkey):
 
 
 def fields(error):
-    return (error.path, error.parameter, error.expected, error.got)
+    return (error.path, error.parameter, error.expected, error.got, error.bindings)
 
 
 @pytest.fixture
@@ -66,6 +68,13 @@ def _sum(net, x):
 
 def _sum_x_first(x, net):
     return jnp.sum(net(x))
+
+
+def _scan(net, x):
+    def body(carry, _):
+        return carry, net(carry)
+
+    return jax.lax.scan(body, x, None, length=2)[1][0]
 
 
 def _callback_runner(net, x):
@@ -138,6 +147,7 @@ RUNNERS = {
     "jax.jit": lambda net: jax.jit(lambda n, x: n(x))(net, jnp.ones(4)),
     "jax.vmap": lambda net: jax.vmap(net)(jnp.ones((3, 4))),
     "jax.grad": lambda net: jax.grad(_sum)(net, jnp.ones(4)),
+    "lax.scan": lambda net: _scan(net, jnp.ones(4)),
 }
 
 
@@ -188,3 +198,90 @@ def test_values_match_eager(good):
     np.testing.assert_allclose(eqx.filter_jit(good)(x), expected, rtol=1e-6)
     np.testing.assert_allclose(eqx.filter_vmap(good)(x[None])[0], expected, rtol=1e-6)
     np.testing.assert_allclose(jax.jit(lambda n, x: n(x))(good, x), expected, rtol=1e-6)
+
+
+# Function transformations for a model called as `f(model, x)`.
+def _vmapped(f):
+    # a one-example batch: the checks see per-example shapes
+    return lambda model, x: jax.vmap(f, in_axes=(None, 0))(model, x[None])[0]
+
+
+def _grad(f):
+    def value(model, x):
+        jax.grad(lambda m, a: jnp.sum(f(m, a)))(model, x)
+        return f(model, x)
+
+    return value
+
+
+def _scanned(f):
+    return lambda model, x: jax.lax.scan(
+        lambda carry, _: (carry, f(model, carry)), x, None, length=2
+    )[1][0]
+
+
+@pytest.fixture(
+    params=[lambda f: f, jax.jit, eqx.filter_jit, _vmapped, _grad, _scanned],
+    ids=["eager", "jit", "filter_jit", "vmap", "grad", "scan"],
+)
+def transform(request):
+    return request.param
+
+
+def test_wrong_return_raises(transform):
+    @eqx.checked
+    class Bad(eqx.Module):
+        w: Float[Array, " n"]
+
+        def __call__(self, x: Float[Array, " n"]) -> Float[Array, " n"]:
+            return jnp.concatenate([x, self.w])
+
+    with pytest.raises(eqx.ShapeError, match="return value is f32\\[6\\]"):
+        transform(lambda m, x: m(x))(Bad(ones(3)), ones(3))
+
+
+def test_vmap_sees_per_example_shapes(good):
+    assert jax.vmap(good)(ones(8, 4)).shape == (8, 2)
+    with pytest.raises(eqx.ShapeError) as info:
+        jax.vmap(good)(ones(8, 5))
+    assert info.value.got == "f32[5]"
+
+
+def test_filter_vmap_over_an_ensemble(getkey):
+    make = lambda k: affine(k, 3, 4)
+    ensemble = eqx.filter_vmap(make)(jax.random.split(getkey(), 6))
+    out = eqx.filter_vmap(lambda m: m(ones(3)))(ensemble)
+    assert out.shape == (6, 4)
+    with pytest.raises(eqx.ShapeError, match="looks batched"):
+        ensemble(ones(3))
+
+
+def test_compiled_computation_is_the_same_as_unchecked(good):
+    unchecked = Affine.__call__.__wrapped__
+    layer = good.first
+    checked_jaxpr = jax.make_jaxpr(lambda m, x: m(x))(layer, ones(4))
+    plain_jaxpr = jax.make_jaxpr(lambda m, x: unchecked(m, x))(layer, ones(4))
+    assert str(checked_jaxpr) == str(plain_jaxpr)
+
+
+def test_checks_run_at_trace_time_only():
+    traces = []
+
+    @eqx.checked
+    def f(x: Float[Array, " n"]) -> Float[Array, " n"]:
+        traces.append(1)
+        return x * 2
+
+    jitted = jax.jit(f)
+    jitted(ones(3))
+    jitted(ones(3))
+    assert len(traces) == 1  # the second call runs the compiled code, unchecked
+
+    @eqx.checked
+    def g(x: Float[Array, " n"], y: Float[Array, " n"]):
+        return x + y
+
+    jitted = jax.jit(g)
+    jitted(ones(3), ones(3))
+    with pytest.raises(eqx.ShapeError, match="argument y is f32\\[2\\]"):
+        jitted(ones(3), ones(2))  # new shapes retrace, and tracing checks

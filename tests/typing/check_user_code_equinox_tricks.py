@@ -1,7 +1,7 @@
 # ruff: noqa: E501, E731, E741, B008
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # pyright: standard, reportUnnecessaryTypeIgnoreComment=error
-"""The programs of seed 000 (Equinox's "Tricks" page) as written there, with the
+"""The programs of Equinox's "Tricks" page as written there, with the
 `...` placeholders filled in. They are unannotated user code, so they are checked as
 such: mypy --strict with untyped definitions allowed (their bodies are still
 checked), pyright in standard mode."""

@@ -1,8 +1,9 @@
 # ruff: noqa: E501, E731, E741, B008
 # mypy: allow-untyped-defs, allow-untyped-calls, allow-incomplete-defs
 # pyright: standard, reportUnnecessaryTypeIgnoreComment=error
-"""The programs of seed 004 ("Equinox and Friends": Equinox, optax, jaxtyping) as
-written there, checked as unannotated user code (see check_seed_000.py). Changes:
+"""The programs of the post "Equinox and Friends" (Equinox, optax, jaxtyping) as
+written there, checked as unannotated user code (see
+check_user_code_equinox_tricks.py). Changes:
 the second `Model` is pseudo-code in the post (an empty `__init__`, a `dropout`
 layer); it is completed with a small dropout module. typeguard is not installed, so
 the jaxtyping example uses beartype, which the post names as an alternative. The

@@ -1,0 +1,175 @@
+"""Shared pieces of the convolution and pooling layers: normalising per-axis sizes
+and paddings at construction, and the checks on a spatial input at call time."""
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax.lax as lax
+
+from .._contracts import ShapeError, argument_error, describe
+
+# A padding as a layer stores it: a string for `lax` to resolve against the input
+# size, or one `(before, after)` pair per spatial axis.
+Pairs = tuple[tuple[int, int], ...]
+Padding = str | Pairs
+PaddingLike = str | int | Sequence[int] | Sequence[tuple[int, int]]
+
+_PADDING_STRINGS = ("SAME", "SAME_LOWER", "VALID")
+PADDING_MODES = ("ZEROS", "REFLECT", "REPLICATE", "CIRCULAR")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def positive_int(layer: str, name: str, value: Any, minimum: int = 1) -> int:
+    """`value`, checked to be an int of at least `minimum`; else a `ValueError`."""
+    if not _is_int(value) or value < minimum:
+        raise ValueError(
+            f"{layer}({name}=...) must be an int >= {minimum}; got {value!r}."
+        )
+    result: int = value
+    return result
+
+
+def per_axis(
+    layer: str, name: str, value: Any, num_spatial_dims: int, minimum: int
+) -> tuple[int, ...]:
+    """An int or a sequence of `num_spatial_dims` ints, as a tuple, each checked to
+    be at least `minimum`."""
+    values = (value,) * num_spatial_dims if _is_int(value) else value
+    if (
+        not isinstance(values, Sequence)
+        or isinstance(values, str)
+        or len(values) != num_spatial_dims
+        or not all(_is_int(v) and v >= minimum for v in values)
+    ):
+        raise ValueError(
+            f"{layer}({name}=...) must be an int or a sequence of "
+            f"{num_spatial_dims} ints (one per spatial axis), each >= {minimum}; "
+            f"got {value!r}."
+        )
+    return tuple(values)
+
+
+def padding_of(layer: str, value: Any, num_spatial_dims: int) -> Padding:
+    """Normalise a padding: `"SAME"`, `"SAME_LOWER"` or `"VALID"` (any case), an
+    int for every side, one int per axis for both its sides, or one
+    `(before, after)` pair per axis."""
+    if isinstance(value, str) and value.upper() in _PADDING_STRINGS:
+        return value.upper()
+    pairs = _pairs(value, num_spatial_dims)
+    if pairs is None:
+        raise _padding_error(layer, value, num_spatial_dims, "'SAME', 'SAME_LOWER', 'VALID', ")
+    return pairs
+
+
+def pairs_of(layer: str, value: Any, num_spatial_dims: int) -> Pairs:
+    """As `padding_of`, without the strings."""
+    pairs = _pairs(value, num_spatial_dims)
+    if pairs is None:
+        raise _padding_error(layer, value, num_spatial_dims, "")
+    return pairs
+
+
+def _pairs(value: Any, num_spatial_dims: int) -> Pairs | None:
+    if _is_int(value):
+        return ((value, value),) * num_spatial_dims
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) == num_spatial_dims and all(_is_int(p) for p in value):
+            return tuple((p, p) for p in value)
+        if len(value) == num_spatial_dims and all(_is_pair(p) for p in value):
+            return tuple((p[0], p[1]) for p in value)
+    return None
+
+
+def _padding_error(layer: str, value: Any, n: int, strings: str) -> ValueError:
+    return ValueError(
+        f"{layer}(padding=...) must be {strings}an int, or a sequence of "
+        f"{n} ints or of {n} (before, after) pairs of ints; got {value!r}."
+    )
+
+
+def _is_pair(value: Any) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and len(value) == 2
+        and all(_is_int(v) for v in value)
+    )
+
+
+def padding_mode_of(layer: str, value: Any) -> str:
+    """Normalise a padding mode to one of `PADDING_MODES` (upper case)."""
+    if isinstance(value, str) and value.upper() in PADDING_MODES:
+        return value.upper()
+    raise ValueError(
+        f"{layer}(padding_mode=...) must be one of {', '.join(PADDING_MODES)}; "
+        f"got {value!r}."
+    )
+
+
+def explicit_padding(
+    padding: Padding,
+    sizes: tuple[int, ...],
+    window: tuple[int, ...],
+    stride: tuple[int, ...],
+) -> Pairs:
+    """The `(before, after)` pairs that a padding means for an input of spatial
+    `sizes`, resolving `"SAME"`, `"SAME_LOWER"` and `"VALID"` as `lax` does."""
+    if isinstance(padding, str):
+        pads = lax.padtype_to_pads(sizes, window, stride, padding)
+        return tuple((int(lo), int(hi)) for lo, hi in pads)
+    return padding
+
+
+def check_rank(
+    module: Any, x: Any, num_spatial_dims: int, expected: str
+) -> ShapeError | None:
+    """A `ShapeError` if `x` is not `(channels, *spatial)` with `num_spatial_dims`
+    spatial axes; `None` if it is."""
+    rank = len(x.shape)
+    if rank == num_spatial_dims + 1:
+        return None
+    hint = None
+    if rank == num_spatial_dims + 2:
+        hint = (
+            "this looks like a batch of inputs; layers act on one example, so map "
+            "the layer over the batch with jax.vmap or typedeqx.filter_vmap."
+        )
+    return argument_error(
+        module,
+        "x",
+        x,
+        expected=expected,
+        detail=(
+            f"got rank {rank}, expected rank {num_spatial_dims + 1} (a channel axis "
+            f"and num_spatial_dims={num_spatial_dims} spatial axes)"
+        ),
+        hint=hint,
+    )
+
+
+def check_window_fits(
+    layer: str,
+    x: Any,
+    pads: Pairs,
+    spans: tuple[int, ...],
+    sizes: tuple[int, ...] | None = None,
+) -> None:
+    """A `ValueError` unless every padded spatial size of `x` (or `sizes`, the
+    spatial sizes the window runs over) holds at least one window of `spans`."""
+    sizes = tuple(x.shape[1:]) if sizes is None else sizes
+    for axis, (size, (lo, hi), span) in enumerate(zip(sizes, pads, spans)):
+        if min(lo, hi) < -size:
+            raise ValueError(
+                f"{layer}: padding {(lo, hi)} along spatial axis {axis} removes more "
+                f"than the whole axis of input x {describe(x)}. Use a smaller "
+                f"negative padding."
+            )
+        if size + lo + hi < span:
+            raise ValueError(
+                f"{layer}: input x {describe(x)} is too small for the window along "
+                f"spatial axis {axis}: its padded size is {size + lo + hi} but the "
+                f"(dilated) kernel spans {span}, so the output would be empty. Use a "
+                f"larger input, more padding, padding='SAME', or a smaller kernel_size."
+            )

@@ -1,0 +1,275 @@
+"""State for stateful layers: `StateIndex`, `State`, `make_with_state`,
+`delete_init_state` and the `StatefulLayer` marker class."""
+
+import types
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import jax
+import jax.numpy as jnp
+import jax.tree_util as jtu
+
+from .._module import Module, field
+from .._tree import tree_at, tree_equal
+
+_V = TypeVar("_V")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class _Deleted(Module):
+    """Stands in for an initial value that `delete_init_state` removed."""
+
+
+_DELETED = _Deleted()
+
+
+class StateIndex(Module, Generic[_V]):
+    """A key into a [`State`][], together with the initial value of that state.
+
+    A stateful layer stores one `StateIndex` per piece of state as a field, reads
+    the current value with `state.get(index)` and writes a new one with
+    `state = state.set(index, value)`.
+    """
+
+    # An `object()` until `make_with_state` replaces it with the index's path in
+    # the model, so that two models built the same way share their state keys.
+    marker: object = field(static=True)
+    init: Any
+
+    def __init__(self, init: _V):
+        """**Arguments:**
+
+        - `init`: the initial value of the state: a PyTree of arrays.
+        """
+        if isinstance(init, types.FunctionType):
+            raise ValueError(
+                "StateIndex(init=...) takes the initial value itself, not a function "
+                "that creates it; got a function. Pass `init()` instead."
+            )
+        self.marker = object()
+        self.init = init
+
+
+def _is_index(x: Any) -> bool:
+    return isinstance(x, StateIndex)
+
+
+_STALE = (
+    "this State was already updated: `state.set(...)` and `state.update(...)` "
+    "return a new State and invalidate the old one, so that a stale state is "
+    "never used by accident. Use the returned State (`state = state.set(...)`); "
+    "to keep an old state on purpose, copy it first with "
+    "`jax.tree_util.tree_map(lambda x: x, state)`."
+)
+
+
+def _check_index(item: Any) -> None:
+    if type(item) is not StateIndex:
+        raise ValueError(
+            f"State keys must be StateIndex instances; got {type(item).__name__}."
+        )
+
+
+def _structure(value: Any) -> Any:
+    return jax.eval_shape(lambda: value)
+
+
+@jtu.register_pytree_node_class
+class State:
+    """The state of a model (say, the running statistics of its `BatchNorm`
+    layers): a mapping from [`StateIndex`][] to PyTrees of arrays. A PyTree.
+
+    Build it with [`make_with_state`][]. `set` and `update` return a new `State`
+    and invalidate the old one; using an invalidated state raises `ValueError`.
+    """
+
+    _state: dict[object, Any] | None
+
+    def __init__(self, model: Any):
+        """**Arguments:**
+
+        - `model`: any PyTree; the initial value of every `StateIndex` in it is
+            collected.
+        """
+        state: dict[object, Any] = {}
+        for leaf in jtu.tree_leaves(model, is_leaf=_is_index):
+            if _is_index(leaf):
+                if isinstance(leaf.init, _Deleted):
+                    raise ValueError(
+                        "State(model): the model's initial states were deleted (by "
+                        "`make_with_state` or `delete_init_state`). Build models with "
+                        "`model, state = make_with_state(Model)(...)` instead."
+                    )
+                state[leaf.marker] = jtu.tree_map(jnp.asarray, leaf.init)
+        self._state = state
+
+    @classmethod
+    def _from_dict(cls, state: dict[object, Any]) -> "State":
+        new = object.__new__(cls)
+        new._state = state
+        return new
+
+    def _live(self) -> dict[object, Any]:
+        if self._state is None:
+            raise ValueError(f"State: {_STALE}")
+        return self._state
+
+    def get(self, item: StateIndex[_V]) -> _V:
+        """**Arguments:** `item`, a `StateIndex`. **Returns:** its current value."""
+        state = self._live()
+        _check_index(item)
+        value: _V = state[item.marker]
+        return value
+
+    def set(self, item: StateIndex[_V], value: _V) -> "State":
+        """Sets the value of `item`, and returns the updated state; `self` becomes
+        invalid.
+
+        **Arguments:**
+
+        - `item`: a `StateIndex`.
+        - `value`: the new value, with the same structure, shapes and dtypes as the
+            old one.
+
+        **Returns:**
+
+        A new `State`.
+        """
+        state = self._live()
+        _check_index(item)
+        value = jtu.tree_map(jnp.asarray, value)
+        old = _structure(state[item.marker])
+        new = _structure(value)
+        if tree_equal(old, new) is not True:
+            raise ValueError(
+                "State.set: the new value must have the same structure, shapes and "
+                f"dtypes as the old one; old {old}, new {new}. Cast or reshape the "
+                "new value to match."
+            )
+        return self._replace(state, {item.marker: value})
+
+    def substate(self, pytree: Any) -> "State":
+        """**Arguments:** `pytree`, any PyTree (typically part of the model).
+
+        **Returns:** a smaller `State` holding only the states of the `StateIndex`s
+        in `pytree`.
+        """
+        state = self._live()
+        leaves = jtu.tree_leaves(pytree, is_leaf=_is_index)
+        return State._from_dict({x.marker: state[x.marker] for x in leaves if _is_index(x)})
+
+    def update(self, substate: "State") -> "State":
+        """Writes back every value of `substate` (as made by `substate`); `self`
+        becomes invalid.
+
+        **Arguments:** `substate`, a `State` whose keys are a subset of `self`'s.
+
+        **Returns:** a new `State`.
+        """
+        state = self._live()
+        if type(substate) is not State:
+            raise ValueError(
+                f"State.update(substate=...) takes a State; got {type(substate).__name__}."
+            )
+        values = substate._live()
+        unknown = [k for k in values if k not in state]
+        if unknown:
+            raise ValueError(
+                "State.update(substate=...): the substate has keys this state lacks "
+                f"({unknown}); make it with `state.substate(...)`."
+            )
+        return self._replace(state, values)
+
+    def _replace(self, state: dict[object, Any], values: dict[object, Any]) -> "State":
+        new = State._from_dict({**state, **values})
+        self._state = None
+        return new
+
+    def __repr__(self) -> str:
+        if self._state is None:
+            return "State(~old~)"
+        items = ", ".join(f"{k!r}: {_structure(v)}" for k, v in self._state.items())
+        return f"State({items})"
+
+    def tree_flatten(self) -> tuple[tuple[Any, ...], tuple[object, ...]]:
+        state = self._live()
+        keys = tuple(state)
+        return tuple(state[k] for k in keys), keys
+
+    @classmethod
+    def tree_unflatten(cls, keys: tuple[object, ...], values: Any) -> "State":
+        return cls._from_dict(dict(zip(keys, values, strict=True)))
+
+
+def _delete_init(x: Any) -> Any:
+    return tree_at(lambda i: i.init, x, _DELETED) if _is_index(x) else x
+
+
+def delete_init_state(model: _T) -> _T:
+    """Removes the copy of the initial state kept in every `StateIndex`, to save
+    memory once the `State` has been made.
+
+    **Arguments:**
+
+    - `model`: any PyTree.
+
+    **Returns:**
+
+    A copy of `model` whose `StateIndex`s hold no initial value.
+    """
+    stripped: _T = jtu.tree_map(_delete_init, model, is_leaf=_is_index)
+    return stripped
+
+
+def _name_indices(model: Any) -> Any:
+    # A marker made from the index's path is the same for two models built the
+    # same way, so a state made for one works with the other (and serialises).
+    leaves, treedef = jtu.tree_flatten_with_path(model, is_leaf=_is_index)
+    named = []
+    for path, leaf in leaves:
+        if _is_index(leaf):
+            leaf = StateIndex(leaf.init)
+            object.__setattr__(leaf, "marker", type(model).__name__ + jtu.keystr(path))
+        named.append(leaf)
+    return jtu.tree_unflatten(treedef, named)
+
+
+def make_with_state(make_model: Callable[_P, _T]) -> Callable[_P, tuple[_T, State]]:
+    """Wraps a model constructor so that it returns the model and its state.
+
+    ```python
+    model, state = typedeqx.nn.make_with_state(typedeqx.nn.BatchNorm)(
+        3, "batch", mode="batch"
+    )
+    ```
+
+    **Arguments:**
+
+    - `make_model`: a callable that returns a PyTree, typically a model class.
+
+    **Returns:**
+
+    A callable with the same arguments, returning `(model, state)`: the model with
+    its initial states removed, and a [`State`][] holding them.
+    """
+
+    def make(*args: _P.args, **kwargs: _P.kwargs) -> tuple[_T, State]:
+        model = _name_indices(make_model(*args, **kwargs))
+        state = State(model)
+        stripped: _T = delete_init_state(model)
+        return stripped, state
+
+    return make
+
+
+class StatefulLayer(Module):
+    """Marks a layer that may be called as `(y, state) = layer(x, state)`;
+    [`Sequential`][] threads state through those whose `is_stateful()` is true.
+
+    Subclasses define `__call__`.
+    """
+
+    def is_stateful(self) -> bool:
+        """**Returns:** whether to call this layer with a state (default `True`)."""
+        return True

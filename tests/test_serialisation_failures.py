@@ -1,0 +1,186 @@
+"""Every way a checkpoint can fail to fit raises one CheckpointError that lists each
+differing leaf, before anything is returned, and leaves `like` untouched."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jaxtyping import Array, Float
+
+import typedeqx as eqx
+
+
+class AB(eqx.Module):
+    a: jax.Array
+    b: jax.Array
+
+
+class BA(eqx.Module):
+    b: jax.Array
+    a: jax.Array
+
+
+def _save(tmp_path, tree, name="m.eqx"):
+    path = tmp_path / name
+    eqx.tree_serialise_leaves(path, tree)
+    return path
+
+
+def _load_fails(path, like, match):
+    before = jax.tree_util.tree_map(lambda x: x, like)
+    with pytest.raises(eqx.CheckpointError, match=match) as info:
+        eqx.tree_deserialise_leaves(path, like)
+    assert jax.tree_util.tree_structure(like) == jax.tree_util.tree_structure(before)
+    return str(info.value)
+
+
+def test_mismatch_lists_every_leaf(tmp_path):
+    path = _save(tmp_path, {"a": jnp.ones((2, 3)), "b": jnp.ones(2), "c": jnp.ones(1)})
+    like = {
+        "a": jnp.ones((2, 4)),
+        "b": jnp.ones(2, jnp.int32),
+        "d": jnp.ones(5),
+    }
+    msg = _load_fails(path, like, "nothing was loaded")
+    assert "['a']: shape (2, 4) in `like`, (2, 3) in the file" in msg
+    assert "['b']: dtype int32 in `like`, float32 in the file" in msg
+    assert "['c']: float32[1] in the file, not in `like`" in msg
+    assert "['d']: float32[5] in `like`, not in the file" in msg
+    assert isinstance(eqx.CheckpointError("x"), ValueError)
+
+
+def test_reordered_fields(tmp_path):
+    path = _save(tmp_path, AB(jnp.ones(2), jnp.ones(2)))
+    msg = _load_fails(path, BA(jnp.ones(2), jnp.ones(2)), "reordered")
+    assert ".b: leaf 0 of `like` but leaf 1 of the file (reordered)" in msg
+
+
+def test_wrong_structure_more_leaves_in_like(tmp_path):
+    path = _save(tmp_path, [jnp.ones(2)])
+    _load_fails(path, [jnp.ones(2), jnp.ones(3)], r"\[1\]: float32\[3\] in `like`")
+
+
+def test_shape_and_dtype_of_skeleton(tmp_path):
+    path = _save(tmp_path, {"w": jnp.ones((3, 3))})
+    like = {"w": jax.ShapeDtypeStruct((3, 3), jnp.float16)}
+    _load_fails(path, like, r"\['w'\]: dtype float16 in `like`, float32")
+
+
+def test_truncated_file(tmp_path):
+    path = _save(tmp_path, [jnp.ones(1000)])
+    data = path.read_bytes()
+    path.write_bytes(data[:2000])
+    _load_fails(path, [jnp.ones(1000)], r"\[0\]: cannot be read at byte 0.*truncated")
+
+
+def test_truncated_manifest(tmp_path):
+    path = _save(tmp_path, [jnp.ones(10)])
+    path.write_bytes(path.read_bytes()[:-20])
+    _load_fails(path, [jnp.ones(10)], "manifest at byte .* is truncated")
+
+
+def test_corrupt_leaf_bytes_fail_the_checksum(tmp_path):
+    path = _save(tmp_path, [jnp.zeros(100)])
+    data = bytearray(path.read_bytes())
+    data[200] ^= 0xFF
+    path.write_bytes(bytes(data))
+    _load_fails(path, [jnp.zeros(100)], "does not match the checksum")
+
+
+def test_foreign_file(tmp_path):
+    path = tmp_path / "foreign.eqx"
+    path.write_bytes(b"PK\x03\x04 this is a zip, not a checkpoint" * 4)
+    _load_fails(path, [jnp.ones(2)], r"no \.npy record starts there \(found b'PK")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.eqx"
+    path.write_bytes(b"")
+    _load_fails(path, [jnp.ones(2)], r"\[0\]: float32\[2\] in `like`, not in the file")
+
+
+def test_trailing_data_after_manifest(tmp_path):
+    path = _save(tmp_path, [jnp.ones(2)])
+    path.write_bytes(path.read_bytes() + b"junk")
+    _load_fails(path, [jnp.ones(2)], "4 bytes of trailing data after the manifest")
+
+
+def test_fewer_leaves_in_like(tmp_path):
+    path = _save(tmp_path, [jnp.ones(2), jnp.ones(3)])
+    _load_fails(path, [jnp.ones(2)], r"\[1\]: float32\[3\] in the file, not in `like`")
+
+
+def test_file_object_mismatch_raises():
+    f = io.BytesIO()
+    eqx.tree_serialise_leaves(f, [jnp.ones(2)])
+    f.seek(0)
+    with pytest.raises(eqx.CheckpointError, match="the file object"):
+        eqx.tree_deserialise_leaves(f, [jnp.ones(3)])
+
+
+@eqx.checked
+class Square(eqx.Module):
+    w: Float[Array, "n n"]
+
+
+class Loose(eqx.Module):
+    w: jax.Array
+
+
+def test_loaded_checked_module_reruns_field_contract(tmp_path):
+    good = Square(jnp.ones((3, 3)))
+    bad_like = eqx.tree_at(lambda m: m.w, good, jax.ShapeDtypeStruct((2, 3), jnp.float32))
+    path = _save(tmp_path, Loose(jnp.ones((2, 3))))
+    with pytest.raises(eqx.ShapeError):
+        eqx.tree_deserialise_leaves(path, bad_like)
+    # The same file loads into a skeleton that satisfies the contract.
+    path = _save(tmp_path, good, "good.eqx")
+    like = eqx.tree_at(lambda m: m.w, good, jax.ShapeDtypeStruct((3, 3), jnp.float32))
+    assert isinstance(eqx.tree_deserialise_leaves(path, like), Square)
+
+
+_SAVER = """
+import sys
+import jax.numpy as jnp
+import typedeqx as eqx
+path = sys.argv[1]
+print("ready", flush=True)
+i = 0
+while True:
+    i += 1
+    eqx.tree_serialise_leaves(path, {"w": jnp.full((4_000_000,), float(i))})
+"""
+
+
+def test_killed_save_leaves_the_previous_file_whole(tmp_path):
+    path = tmp_path / "ckpt.eqx"
+    eqx.tree_serialise_leaves(path, {"w": jnp.full((4_000_000,), -1.0)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_SAVER), str(path)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+        deadline = time.monotonic() + 120
+        while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline, "the saver never started a save"
+            time.sleep(0.001)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == -signal.SIGKILL
+    out = eqx.tree_deserialise_leaves(path, {"w": jax.ShapeDtypeStruct((4_000_000,), jnp.float32)})
+    w = np.asarray(out["w"])
+    assert np.all(w == w[0])
