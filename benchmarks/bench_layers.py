@@ -81,8 +81,10 @@ def _pool(lib: Any, name: str, *args: Any) -> Maker:
 def _lax_pool(init: float, op: Any, scale: float) -> Maker:
     def make(key: Any) -> tuple[Callable[[Any], Any], Any]:
         def f(x: Any) -> Any:
-            y = jax.lax.reduce_window(x, init, op, (1, 2, 2), (1, 2, 2), "VALID")
-            return y * scale
+            # Channels last: the layout XLA's CPU reduce_window is fastest in.
+            y = jnp.moveaxis(x, 0, -1)
+            y = jax.lax.reduce_window(y, init, op, (2, 2, 1), (2, 2, 1), "VALID")
+            return jnp.moveaxis(y, -1, 0) * scale
 
         return f, jnp.ones((BATCH, 16, 32, 32))
 

@@ -116,7 +116,7 @@ def _variants(depth: int, width: int) -> dict[str, Callable[[], Any]]:
 def _table(depth: int, width: int, asynchronous: bool) -> str:
     jax.config.update(_ASYNC_FLAG, asynchronous)
     variants = _variants(depth, width)
-    times = interleaved(variants, number=20 if depth > 8 else 100, repeat=15)
+    times = interleaved(variants, number=3 if depth > 8 else 20, repeat=11)
     per_step = {name: t / STEPS for name, t in times.items()}
     mode = "on" if asynchronous else "off"
     title = (

@@ -194,12 +194,17 @@ def sample(
     tokens = list(corpus.encode(prompt))
 
     @eqx.filter_jit
-    def next_logits(model: GPT, window: Array) -> Array:
-        return model(window)
+    def next_logits(model: GPT, window: Int[Array, " seq"], last: Int[Array, ""]) -> Array:
+        return model(window)[last]
 
     for _ in range(length):
-        window = np.array(tokens[-seq_len:], dtype=np.int32)
-        logits = next_logits(model, jnp.asarray(window))[-1]
+        # A fixed-size window, right-padded while the text is short: attention is
+        # causal, so the padding never reaches the position that is read. One
+        # shape means one compilation.
+        recent = tokens[-seq_len:]
+        window = np.zeros(seq_len, dtype=np.int32)
+        window[: len(recent)] = recent
+        logits = next_logits(model, jnp.asarray(window), jnp.asarray(len(recent) - 1))
         key, subkey = jr.split(key)
         tokens.append(int(jr.categorical(subkey, logits / 0.8)))
     return corpus.decode(tokens)
@@ -292,6 +297,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         losses.append(float(loss))
         if i % 100 == 0 or i == first + args.steps:
             print(f"step {i:5d}  loss {losses[-1]:.3f}  ({time.perf_counter() - start:.0f} s)")
+    if shard.mesh is not None:
+        weight = model.blocks.mlp.layers[0].weight
+        print(
+            f"mesh of {args.devices} devices, --shard {args.shard}: an MLP weight "
+            f"{weight.shape} is laid out as {weight.sharding.spec}"
+        )
     save(checkpoint, model, opt_state, first + args.steps)
     if args.orbax:
         sharded = args.out_dir / "orbax"

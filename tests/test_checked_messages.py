@@ -287,3 +287,35 @@ def test_pickles_with_its_attributes():
         "x",
         {"out_features": 2, "in_features": 3},
     )
+
+
+def test_static_size_made_stale_by_surgery_says_so(getkey):
+    lin = typedeqx.nn.Linear(3, 4, key=getkey())
+    stale = typedeqx.tree_at(lambda layer: layer.weight, lin, jnp.ones((4, 5)))
+    with pytest.raises(ShapeError) as info:
+        stale(jnp.ones(5))
+    error = info.value
+    assert str(error) == (
+        "Linear: field weight f32[4,5] does not match the layer's configuration "
+        "in_features=3 (static field). The weight was probably replaced by model "
+        "surgery; rebuild the layer with Linear(5, 4, ...) or update in_features "
+        "with tree_at."
+    )
+    assert (error.owner, error.parameter, error.role, error.got) == (
+        "Linear", "in_features", "static field", "3"
+    )
+    assert error.bindings["in_features"] == 5
+    assert error.bound_by["in_features"].kind == "field"
+
+
+def test_stale_size_inside_a_model_names_its_path(getkey):
+    mlp = typedeqx.nn.MLP(3, 2, 4, 1, key=getkey())
+    stale = typedeqx.tree_at(lambda m: m.layers[1].weight, mlp, jnp.ones((2, 5)))
+    with pytest.raises(ShapeError) as info:
+        stale(jnp.ones(3))
+    assert str(info.value) == (
+        "MLP.layers[1] (Linear): field weight f32[2,5] does not match the layer's "
+        "configuration in_features=4 (static field). The weight was probably "
+        "replaced by model surgery; rebuild the layer with Linear(5, 2, ...) or "
+        "update in_features with tree_at."
+    )

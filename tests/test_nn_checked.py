@@ -17,7 +17,7 @@ def test_linear_checks_input(getkey):
     with pytest.raises(ShapeError) as info:
         lin(ones(5))
     assert str(info.value) == (
-        'Linear.__call__: argument x is f32[5], expected Float[Array, "in_features"] '
+        'Linear.__call__: argument x is f32[5], expected Inexact[Array, "in_features"] '
         "with in_features=3 (bound by field weight f32[4,3])"
     )
 
@@ -46,7 +46,7 @@ def test_linear_init_range_and_dtype(getkey):
     bound = 1 / jnp.sqrt(16.0)
     assert jnp.all(jnp.abs(lin.weight) <= bound)
     assert jnp.all(jnp.abs(lin.bias) <= bound)
-    with pytest.raises(ShapeError, match="expected a float dtype, got i32"):
+    with pytest.raises(ShapeError, match="expected a float or complex dtype, got i32"):
         lin(ones(16, dtype=jnp.int32))
 
 
@@ -79,7 +79,7 @@ def test_mlp_error_inside_a_layer_has_its_path(getkey):
     assert e.path == "MLP.layers[1]"
     assert str(e).startswith(
         "MLP.layers[1] (Linear.__call__): argument x is f32[4], expected "
-        'Float[Array, "in_features"] with in_features=5 '
+        'Inexact[Array, "in_features"] with in_features=5 '
         "(bound by field weight f32[4,5])"
     )
 

@@ -218,3 +218,26 @@ def test_random_shapes_group_norm(groups, per_group, affine, xshape):
     else:
         with pytest.raises(eqx.ShapeError):
             layer(x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda eqx_lib, key: eqx_lib.nn.LayerNorm((3, 4)),
+        lambda eqx_lib, key: eqx_lib.nn.RMSNorm((3, 4)),
+        lambda eqx_lib, key: eqx_lib.nn.GroupNorm(1, 3),
+    ],
+    ids=["LayerNorm", "RMSNorm", "GroupNorm"],
+)
+def test_state_is_passed_through_as_in_equinox(make, getkey):
+    # Equinox's normalisation layers take an optional `state` and return it, so
+    # they can stand in for BatchNorm inside a stateful model.
+    eqx_ref = pytest.importorskip("equinox")
+    ours, theirs = make(eqx, getkey()), make(eqx_ref, getkey())
+    x = jr.normal(getkey(), (3, 4))
+    state = {"anything": jnp.ones(2)}
+    out, returned = ours(x, state)
+    ref_out, ref_returned = theirs(x, state)
+    assert returned is state and ref_returned is state
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(ours(x), theirs(x))

@@ -36,6 +36,14 @@ PUBLIC = {
         "EquinoxTracetimeError", "clear_caches",
         # layers
         "nn",
+        # enumerations, debugging
+        "Enumeration", "debug",
+        # model summaries
+        "summary", "Summary",
+    ],
+    "typedeqx.debug": [
+        "assert_max_traces", "get_num_traces", "breakpoint_if", "backward_nan",
+        "store_dce", "inspect_dce", "announce_transform",
     ],
     "typedeqx.nn": [
         "Linear", "Identity", "MLP", "Sequential", "Lambda", "inference_mode",

@@ -323,7 +323,9 @@ def test_memo_plans():
     assert plan_memo((model, jnp.ones(2), 3, None)) is not None
     assert plan_memo(([1],)) is None
     assert plan_memo(({"a": jnp.ones(1)},)) is None
-    assert plan_memo(((model, model),)) is None  # a tuple cannot be weakly referenced
+    # tuples cannot be weakly referenced: the memo looks into them instead
+    assert plan_memo(((model, (model, None)),)) is not None
+    assert plan_memo(((model, [model]),)) is None
 
 
 def test_no_memo_under_transformations(getkey):

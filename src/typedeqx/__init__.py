@@ -81,9 +81,14 @@ from ._serialisation import (
 from ._serialisation import tree_deserialise_leaves as tree_deserialise_leaves
 from ._serialisation import tree_serialise_leaves as tree_serialise_leaves
 
-# --- enumerations, debugging tools ---
+# --- enumerations, debugging tools, model summaries ---
 from . import debug as debug
+from ._summary import Summary as Summary
+from ._summary import summary as summary
+from ._treescope import install as _install_treescope
 from ._enum import Enumeration as Enumeration
+
+_install_treescope()  # Module.__treescope_repr__; imports treescope only to render
 
 # --- nn (imported last: layers are built on everything above) ---
 from . import nn as nn

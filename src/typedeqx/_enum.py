@@ -41,6 +41,10 @@ class EnumerationItem(Module):
     _value: Any
     _enumeration: Any = field(static=True)
 
+    def __init__(self, value: Any, enumeration: type) -> None:
+        self._value = value
+        self._enumeration = enumeration
+
     def _same_enumeration(self, other: object) -> "EnumerationItem":
         if isinstance(other, EnumerationItem) and other._enumeration is self._enumeration:
             return other

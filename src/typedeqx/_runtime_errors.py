@@ -222,7 +222,9 @@ def _eager(x: Any, pred: Any, index: Any, msgs: tuple[str, ...], mode: str) -> A
         out = fn(dynamic)
         if not any(isinstance(y, Tracer) for y in jtu.tree_leaves(out)):
             _block_until_ready(out)
-    except jax.errors.JaxRuntimeError as e:
+    # JAX reports a failed callback as a `JaxRuntimeError`, except on the fast path
+    # of a call already compiled, where it is a plain `ValueError`.
+    except (jax.errors.JaxRuntimeError, ValueError) as e:
         reraise(e)
     return out
 

@@ -31,7 +31,9 @@ from typing_extensions import (
     dataclass_transform,
 )
 
+from . import debug as debug
 from . import nn as nn
+from ._enum import Enumeration as Enumeration
 
 # `Batched` and `AbstractClassVar` are typing special forms under another name; only
 # `__all__` can re-export a renamed import from a stub.
@@ -87,6 +89,10 @@ __all__ = [
     "is_inexact_array_like",
     "module_update_wrapper",
     "nn",
+    "debug",
+    "Enumeration",
+    "Summary",
+    "summary",
     "partition",
     "static_field",
     "tree_at",
@@ -203,6 +209,7 @@ class Module(metaclass=_ModuleMeta):
     __abstractclassvars__: _ClassVar[frozenset[str]]
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+    def __treescope_repr__(self, path: str | None, subtree_renderer: Any) -> Any: ...
 
 def static_field(**kwargs: Any) -> Any: ...
 
@@ -586,3 +593,55 @@ def branched_error_if(
     on_error: _OnError = "default",
 ) -> _T: ...
 def clear_caches() -> None: ...
+
+# --- model summaries ---
+
+@type_check_only
+class _SummaryRow:
+    path: str
+    module: str
+    inputs: list[str]
+    output: str
+    params: int | None
+    bytes: int | None
+    vmapped: bool
+    count: int | None
+    failed: bool
+    def __init__(
+        self,
+        path: str,
+        module: str,
+        inputs: list[str],
+        output: str = "-",
+        params: int | None = None,
+        bytes: int | None = None,
+        vmapped: bool = False,
+        count: int | None = None,
+        failed: bool = False,
+    ) -> None: ...
+    @property
+    def note(self) -> str: ...
+    def cells(self) -> tuple[str, ...]: ...
+
+class Summary:
+    __match_args__ = ("rows", "total_params", "total_bytes", "output", "error")
+    Row: _ClassVar[type[_SummaryRow]]
+    rows: list[_SummaryRow]
+    total_params: int
+    total_bytes: int
+    output: Any
+    error: Exception | None
+    def __init__(
+        self,
+        rows: list[_SummaryRow],
+        total_params: int,
+        total_bytes: int,
+        output: Any = None,
+        error: Exception | None = None,
+    ) -> None: ...
+    def totals(self) -> str: ...
+    def footer(self) -> str: ...
+    def rich_table(self) -> Any: ...
+    def __rich__(self) -> Any: ...
+
+def summary(model: Any, *args: Any, **kwargs: Any) -> Summary: ...

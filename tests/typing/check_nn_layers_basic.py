@@ -26,7 +26,8 @@ assert_type(group_norm.channels, int | None)
 assert_type(eqx.nn.GroupNorm(2, channelwise_affine=False).groups, int)
 eqx.nn.LayerNorm("3")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 eqx.nn.GroupNorm(channels=4)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
-layer_norm([1.0, 2.0])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+layer_norm([1.0, 2.0])  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+assert_type(layer_norm(x, "state"), tuple[Array, str])
 layer_norm.eps = 1.0  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 # Dropout

@@ -13,7 +13,7 @@ from typing import Any
 from ._bindings import Bindings
 from ._hints import argument_hint, batched_hint
 from ._nodes import AnyNode, MappingNode, SequenceNode
-from ._paths import relocate
+from ._paths import locate, relocate
 from ._plan import (
     _MEMO_LIMIT,
     MISSING,
@@ -157,7 +157,7 @@ class BoundPlan:
             failure = self.fields.bind_fields(obj, b)
             if failure is not None:
                 hint = batched_hint(self.fields, obj)
-                raise shape_error(self.owner, member, failure, obj, hint)
+                raise locate(shape_error(self.owner, member, failure, obj, hint))
         values = self.call.values(args, kw)
         b.arguments.update(
             {s.name: v for s, v in zip(self.call.slots, values) if v is not MISSING}
@@ -167,7 +167,7 @@ class BoundPlan:
             slot, problem, _ = failure
             value = values[self.call.slots.index(slot)]
             hint = argument_hint(slot.name, slot.node, value, b, problem)
-            raise shape_error(self.owner, member, failure, obj, hint)
+            raise locate(shape_error(self.owner, member, failure, obj, hint))
         entry = Entry(b)
         if self.cacheable:
             try:
@@ -192,7 +192,7 @@ class BoundPlan:
             b = Bindings()
             failure = check_slots(self.always, values, b)
             if failure is not None:
-                raise shape_error(self.owner, self.call.member, failure, obj)
+                raise locate(shape_error(self.owner, self.call.member, failure, obj))
 
     def check_return(self, obj: Any, entry: Entry, out: Any) -> None:
         """The full check of a return value against the call's bindings."""
@@ -201,7 +201,7 @@ class BoundPlan:
         b = entry.bindings.copy()
         failure = check_slots([self.ret], [out], b)
         if failure is not None:
-            raise shape_error(self.owner, self.call.member, failure, obj)
+            raise locate(shape_error(self.owner, self.call.member, failure, obj))
         if self.ret.node.keyed:
             try:
                 entry.returns[self.ret.node.key(out)] = True

@@ -139,6 +139,8 @@ def _wrap_method(func: Callable[..., Any], owner: type) -> Callable[..., Any]:
         return plan.run(func, self, args, kwargs)
 
     setattr(checked_method, "__typedeqx_checked__", True)
+    # For `call_dimensions` (summaries): the plan of a class, built on first use.
+    setattr(checked_method, "__typedeqx_plan__", lambda cls: plans.get(cls) or bind(cls))
     return checked_method
 
 

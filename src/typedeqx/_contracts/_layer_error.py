@@ -9,6 +9,7 @@ here, so that it reads and behaves exactly like one raised by the checker.
 from typing import Any
 
 from ._bindings import BoundBy
+from ._paths import locate
 from ._shape_error import ShapeError, describe
 
 
@@ -43,7 +44,7 @@ def argument_error(
     The error, for the caller to raise.
     """
     bindings = {dim: getattr(module, dim) for dim in dims}
-    return ShapeError(
+    error = ShapeError(
         owner=type(module).__name__,
         member=member,
         parameter=parameter,
@@ -57,3 +58,4 @@ def argument_error(
         hint=hint,
         origin=module,
     )
+    return locate(error)

@@ -7,6 +7,7 @@ that the steady-state cost of a check is building one tuple and one dict lookup.
 """
 
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -153,9 +154,46 @@ def shape_error(
         bindings=b.as_dict(),
         bound_by=dict(b.sources),
         relevant=problem.relevant,
-        hint=problem.hint or hint or _static_hint(owner, problem, b, slot),
+        hint=problem.hint
+        or hint
+        or _stale_hint(member, slot, b, origin)
+        or _static_hint(owner, problem, b, slot),
         origin=origin,
     )
+
+
+def _stale_hint(member: str, slot: Slot, b: Bindings, obj: Any) -> str | None:
+    """A static size that disagrees with the array field that bound its dimension:
+    the array was swapped by `tree_at` after construction."""
+    source = b.sources.get(slot.name)
+    if slot.role != "static field" or member == "__init__" or source is None:
+        return None
+    if source.kind != "field" or slot.name not in b.sizes:
+        return None
+    cls = type(obj)
+    return (
+        f"The {source.name} was probably replaced by model surgery; rebuild the layer "
+        f"with {_constructor(cls, obj, b)} or update {slot.name} with tree_at."
+    )
+
+
+def _constructor(cls: type, obj: Any, b: Bindings) -> str:
+    """`Linear(5, 4, ...)`: the leading constructor arguments that are static
+    sizes, with the sizes the arrays bound."""
+    values = []
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    for param in params:
+        if param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            break
+        value = b.sizes.get(param.name, obj.__dict__.get(param.name))
+        if not isinstance(value, int) or isinstance(value, bool):
+            break
+        values.append(str(value))
+    more = ", ..." if len(values) < len(params) else ""
+    return f"{cls.__name__}({', '.join(values)}{more})"
 
 
 def _static_hint(

@@ -136,6 +136,10 @@ class ShapeError(TypeCheckError):
         self.args = (self._render(),)
 
     def _render(self) -> str:
+        source = self.bound_by.get(self.parameter)
+        stale = getattr(source, "kind", None) == "field" and self.role == "static field"
+        if stale and self.member != "__init__" and self.owner is not None:
+            return self._render_stale(str(source))
         if self.owner is None:
             where = self.path
         elif self.path == self.owner:
@@ -156,6 +160,16 @@ class ShapeError(TypeCheckError):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+    def _render_stale(self, source: str) -> str:
+        # An array field and a static size of the same layer disagree: no annotation
+        # is wrong, the layer is (see `_stale_hint` in `_plan.py`).
+        where = self.owner if self.path == self.owner else f"{self.path} ({self.owner})"
+        text = (
+            f"{where}: {source} does not match the layer's configuration "
+            f"{self.parameter}={self.got} (static field)."
+        )
+        return text + (f" {self.hint}" if self.hint else "")
 
     def _binding_clause(self, dim: str) -> str:
         value = self.bindings[dim]

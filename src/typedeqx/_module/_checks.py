@@ -40,9 +40,9 @@ def check_not_own_method(cls: type, name: str, owner: Any, value: Any) -> None:
     """Refuse `self.<name> = self.<method>`: the module would contain itself."""
     if getattr(value, "__self__", None) is not owner:
         return
-    from ._method import BoundMethod  # defined on top of Module
-
-    if isinstance(value, BoundMethod):
+    # A bound method that is a PyTree (a Module method) has the module as a child.
+    children = jtu.tree_leaves(value, is_leaf=lambda node: node is owner)
+    if any(child is owner for child in children):
         method = getattr(value.__func__, "__name__", "method")
         raise ValueError(
             f"Cannot assign {cls.__name__}.{name} = self.{method} in "

@@ -6,9 +6,10 @@ needs: one C++ flatten of `(args, kwargs)`, the tuple of leaf types, and two
 plus leaf types: which leaves are traced) and once per distinct static part (one
 `jax.jit` per layout and static leaves, which then caches by shape and dtype).
 The compiled code is shared by every wrapper of the same callable (see
-`_shared.py`), so `filter_jit(f)` built anew each step traces once. Non-array outputs ride back in the output's tree structure (see `Packed`), and a
-call repeating the previous one's module objects skips even the flatten (see
-`_memo.py`).
+`_shared.py`), so `filter_jit(f)` built anew each step traces once. Non-array
+outputs ride back in the output's tree structure (see `Packed`), and a call that
+passes the previous call's module objects, or the objects it returned (a training
+loop), skips even the flatten (see `_memo.py`).
 """
 
 from collections.abc import Callable, Sequence
@@ -18,8 +19,10 @@ import jax
 import jax.core
 import jax.tree_util as jtu
 
+from .._caches import register_cache
 from .._errors import TransformError
 from .._filters import is_array
+from .._runtime_errors import reraise
 from ._aot import Lowered
 from ._callback import reraise_callback_error
 from ._common import (
@@ -28,11 +31,11 @@ from ._common import (
     fun_name,
     leaf_getter,
     merge_leaves,
-    pack,
     signature_or_none,
+    split_tree,
     unhashable_error,
 )
-from ._memo import memo_functions, plan_memo
+from ._memo import FRESH, Known, memo_functions, plan_memo
 from ._shared import SharedCache, freeze, fun_key
 from ._wrapper import DonationWarnings, TransformWrapper, reject_reserved
 
@@ -131,7 +134,11 @@ class _Shared:
             args, kwargs = jtu.tree_unflatten(layout.treedef, leaves)
             out = rebuild_fun(fun_arrays)(*args, **kwargs)
             # Under `jax.disable_jit()` this runs eagerly and returns directly.
-            return out if _jit_disabled() else pack(out)
+            if _jit_disabled():
+                return out
+            # Always packed: the split's identity names the output structure, for
+            # the memo of the next call (see `_memo.py`).
+            return Packed(*split_tree(out))
 
         traced.__name__ = traced.__qualname__ = self.name
         compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
@@ -140,6 +147,22 @@ class _Shared:
 
 
 _REGISTRY: SharedCache[_Shared] = SharedCache()
+register_cache(_REGISTRY.clear)
+register_cache(memo_functions.cache_clear)
+_MAX_OUTPUT_PLANS = 16
+
+
+class _OutputPlan:
+    """How to record the objects of outputs of one structure: the memo's `make`
+    for them, and one token per unit, shared by every output of this structure."""
+
+    __slots__ = ("split", "make", "tokens")
+
+    def __init__(self, split: TreeSplit, tree: Any) -> None:
+        self.split = split  # held, so that its `id` stays unique
+        plan = plan_memo((tree,))
+        self.make = None if plan is None else memo_functions(plan)[0]
+        self.tokens = () if plan is None else tuple(object() for _ in plan[0])
 
 
 class _JitWrapper(TransformWrapper):
@@ -158,23 +181,29 @@ class _JitWrapper(TransformWrapper):
             shared_key, lambda: _Shared(split, fun_name(fun), donate, jitkwargs)
         )
         self._last: tuple[Any, Any, Any] = (None, None, None)
-        # (match, refs, pieces, compiled) of the previous call; see _memo.py
+        # (match, tokens, compiled) of the previous call, and the objects whose
+        # leaves are known; see _memo.py
         self._memo: tuple[Any, ...] | None = None
+        self._known = Known()
+        self._output_plans: dict[int, _OutputPlan] = {}
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         try:
             memo = self._memo
             if memo is not None and not kwargs:
-                match, refs, pieces, compiled = memo
-                dynamic = match(args, refs, pieces)
-                if dynamic is not None:
-                    out = compiled(self._fun_arrays, dynamic)
-                    return out.unpack() if type(out) is Packed else out
-            out = self._call(args, kwargs)
-            return out.unpack() if type(out) is Packed else out
-        except jax.errors.JaxRuntimeError as e:
+                match, tokens, compiled = memo
+                hit = match(args, self._known.table, tokens)
+                if hit is not None:
+                    out = compiled(self._fun_arrays, hit[0])
+                    return self._record(out, hit[1])
+            return self._call(args, kwargs)
+        except (jax.errors.JaxRuntimeError, ValueError) as e:
+            # Only on the error path: a failed `filter_pure_callback` raises its
+            # own exception, a failed `error_if` an `EquinoxRuntimeError`. JAX
+            # reports a failed host callback as either type, depending on where
+            # it was noticed; anything else is re-raised as it is.
             reraise_callback_error(e)
-            raise
+            reraise(e)
 
     def lower(self, /, *args: Any, **kwargs: Any) -> Lowered:
         """Lower (trace, without compiling) for these arguments, for ahead-of-time
@@ -235,16 +264,39 @@ class _JitWrapper(TransformWrapper):
             dynamic = layout.get_dynamic(leaves)
             if layout.memo is None or kwargs:
                 self._memo = None
-            else:
-                make, match = layout.memo
-                self._memo = (match, *make(args, dynamic), compiled)
-            return compiled(self._fun_arrays, dynamic)
+                self._known.table = {}
+                return _finish(compiled(self._fun_arrays, dynamic))
+            make, match = layout.memo
+            entries: dict[int, Any] = {}
+            tokens = make(args, dynamic, self._known, FRESH, entries)
+            self._memo = (match, tokens, compiled)
+            return self._record(compiled(self._fun_arrays, dynamic), entries)
+        # Donated buffers are deleted by the call: nothing is memoised.
         silencer = self._shared.warnings
         try:
-            return compiled(*self._inputs(layout, leaves))
+            return _finish(compiled(*self._inputs(layout, leaves)))
         finally:
             if silencer is not None:
                 silencer.disarm()
+
+    def _record(self, out: Any, entries: dict[int, Any]) -> Any:
+        """Unpack `out`; remember the objects of this call's arguments (`entries`)
+        and of its output, whose leaves the next call need not flatten."""
+        if type(out) is not Packed:  # under `jax.disable_jit()`
+            self._known.table = {}
+            return out
+        split, arrays = out.split, out.arrays
+        tree = split.rebuild(arrays)
+        plans = self._output_plans
+        plan = plans.get(id(split))
+        if plan is None:
+            if len(plans) >= _MAX_OUTPUT_PLANS:
+                plans.clear()
+            plan = plans[id(split)] = _OutputPlan(split, tree)
+        if plan.make is not None:
+            plan.make((tree,), arrays, self._known, plan.tokens, entries)
+        self._known.table = entries
+        return tree
 
     def _find_layout(
         self, treedef: Any, types: Any, leaves: list[Any], args: Any, kwargs: Any
@@ -286,7 +338,8 @@ def filter_jit(
     functions, strings, ...) is static and must be hashable. `fun` is compiled once
     per distinct static part and per distinct array shapes and dtypes. Non-array
     outputs are returned as they are. A call that passes the very same modules as
-    the previous call (an evaluation loop) does not flatten them again.
+    the previous call (an evaluation loop), or the modules and optimiser state the
+    previous call returned (a training loop), does not flatten them again.
 
     **Arguments:**
 

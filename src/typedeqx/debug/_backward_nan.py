@@ -49,6 +49,9 @@ class _Full(Module):
 
     tree: Any
 
+    def __init__(self, tree: Any) -> None:
+        self.tree = tree
+
     def __repr__(self) -> str:
         return tree_pformat(self.tree, short_arrays=False)
 

@@ -13,6 +13,9 @@ from jax.core import Tracer
 from .._filters import combine, is_array, partition
 from .._pretty import array_summary, tree_pprint
 
+# JAX leaves it unannotated; typed here so that strict checking accepts the call.
+_ShapeDtypeStruct: Any = jax.ShapeDtypeStruct
+
 
 class _Record:
     """What one call of `store_dce` saw: its PyTree, and the leaves that ran."""
@@ -44,7 +47,7 @@ def _under_jit() -> bool:
 def _mark_alive(record: _Record, index: int) -> Any:
     def callback(x: Any) -> Any:
         # Summarised as a JAX array would be: the callback gets a NumPy one.
-        record.alive[index] = array_summary(jax.ShapeDtypeStruct(x.shape, x.dtype))
+        record.alive[index] = array_summary(_ShapeDtypeStruct(x.shape, x.dtype))
         return x
 
     return callback

@@ -35,6 +35,13 @@ class _AssertMaxTraces(Module):
     max_traces: int | None = field(static=True)
     counter: _Counter = field(static=True)
 
+    def __init__(
+        self, fn: Callable[..., Any], max_traces: int | None, counter: _Counter
+    ) -> None:
+        self.fn = fn
+        self.max_traces = max_traces
+        self.counter = counter
+
     @property
     def __wrapped__(self) -> Callable[..., Any]:
         return self.fn

@@ -195,8 +195,8 @@ class _HeadAttention:
         self, query: Array, key_: Array, value: Array, mask: Any, key: Any
     ) -> Array:
         weights = attention_weights(query, key_, mask)
-        weights = self.dropout(weights, key=key, inference=self.inference)
-        return jnp.einsum("qk,kd->qd", weights, value)
+        dropped = self.dropout(weights, key=key, inference=self.inference)
+        return jnp.einsum("qk,kd->qd", dropped, value)
 
 
 def attention_weights(

@@ -13,6 +13,16 @@ from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
 
 
+class _NoState:
+    """The default of `state`: no state was passed, so none is returned."""
+
+    def __repr__(self) -> str:
+        return "<no state>"
+
+
+_NO_STATE: Any = _NoState()
+
+
 def _shape_tuple(owner: str, shape: int | Sequence[int]) -> tuple[int, ...]:
     dims = (shape,) if isinstance(shape, int) else shape
     if not isinstance(dims, Sequence) or not all(_is_size(d) for d in dims):
@@ -111,16 +121,23 @@ class LayerNorm(Module):
         self.bias = jnp.zeros(self.shape, dtype) if use_bias else None
 
     def __call__(
-        self, x: Float[ArrayIn, "*shape"], *, key: PRNGKeyArray | None = None
-    ) -> Float[Array, "*shape"]:
+        self,
+        x: Float[ArrayIn, "*shape"],
+        state: Any = _NO_STATE,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> Float[Array, "*shape"] | tuple[Float[Array, "*shape"], Any]:
         """**Arguments:**
 
         - `x`: input of shape `shape`.
+        - `state`: ignored and passed through, so that the layer can stand where a
+            stateful layer such as `BatchNorm` could (as in Equinox).
         - `key`: ignored; accepted so that all layers share one calling convention.
 
         **Returns:**
 
-        Output of shape `shape` and the dtype of `x`.
+        Output of shape `shape` and the dtype of `x`; with `state`, the pair
+        `(output, state)`.
         """
         if jnp.shape(x) != self.shape:
             raise _whole_shape_error(self, x)
@@ -130,7 +147,8 @@ class LayerNorm(Module):
         mean = jnp.mean(x, keepdims=True)
         variance = jnp.maximum(0.0, jnp.var(x, keepdims=True))
         out = (x - mean) * jax.lax.rsqrt(variance + self.eps)
-        return _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
+        out = _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
+        return out if state is _NO_STATE else (out, state)
 
 
 @checked
@@ -175,16 +193,23 @@ class RMSNorm(Module):
         self.bias = jnp.zeros(self.shape, dtype) if use_bias else None
 
     def __call__(
-        self, x: Float[ArrayIn, "*shape"], *, key: PRNGKeyArray | None = None
-    ) -> Float[Array, "*shape"]:
+        self,
+        x: Float[ArrayIn, "*shape"],
+        state: Any = _NO_STATE,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> Float[Array, "*shape"] | tuple[Float[Array, "*shape"], Any]:
         """**Arguments:**
 
         - `x`: input of shape `shape`.
+        - `state`: ignored and passed through, so that the layer can stand where a
+            stateful layer such as `BatchNorm` could (as in Equinox).
         - `key`: ignored; accepted so that all layers share one calling convention.
 
         **Returns:**
 
-        Output of shape `shape` and the dtype of `x`.
+        Output of shape `shape` and the dtype of `x`; with `state`, the pair
+        `(output, state)`.
         """
         if jnp.shape(x) != self.shape:
             raise _whole_shape_error(self, x)
@@ -192,7 +217,8 @@ class RMSNorm(Module):
         dtype = _compute_dtype(x)
         x = jnp.asarray(x).astype(dtype)
         out = jax.lax.rsqrt(jnp.mean(x**2) + self.eps) * x
-        return _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
+        out = _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
+        return out if state is _NO_STATE else (out, state)
 
 
 @checked
@@ -239,16 +265,23 @@ class GroupNorm(Module):
         self.bias = jnp.zeros(channels, dtype) if channelwise_affine else None
 
     def __call__(
-        self, x: Float[ArrayIn, "channels *spatial"], *, key: PRNGKeyArray | None = None
-    ) -> Float[Array, "channels *spatial"]:
+        self,
+        x: Float[ArrayIn, "channels *spatial"],
+        state: Any = _NO_STATE,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> Float[Array, "channels *spatial"] | tuple[Float[Array, "channels *spatial"], Any]:
         """**Arguments:**
 
         - `x`: input of shape `(channels, *spatial)`.
+        - `state`: ignored and passed through, so that the layer can stand where a
+            stateful layer such as `BatchNorm` could (as in Equinox).
         - `key`: ignored; accepted so that all layers share one calling convention.
 
         **Returns:**
 
-        Output of shape `(channels, *spatial)` and the dtype of `x`.
+        Output of shape `(channels, *spatial)` and the dtype of `x`; with `state`,
+        the pair `(output, state)`.
         """
         channels, *spatial = jnp.shape(x)
         if channels % self.groups != 0:
@@ -266,7 +299,8 @@ class GroupNorm(Module):
             weight = jnp.broadcast_to(self.weight.reshape(per_channel), out.shape)
             bias = jnp.broadcast_to(self.bias.reshape(per_channel), out.shape)
             out = weight.astype(dtype) * out + bias.astype(dtype)
-        return out.astype(orig_dtype)
+        out = out.astype(orig_dtype)
+        return out if state is _NO_STATE else (out, state)
 
 
 def _check_groups(groups: Any, channels: Any, channelwise_affine: bool) -> None:

@@ -1,11 +1,13 @@
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar, overload
 
 import numpy as np
 from jax.typing import DTypeLike
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .. import Module
+
+_S = TypeVar("_S")
 
 class LayerNorm(Module):
     shape: Final[tuple[int, ...]]
@@ -24,12 +26,21 @@ class LayerNorm(Module):
         *,
         elementwise_affine: bool | None = None,
     ) -> None: ...
+    @overload
     def __call__(
         self,
         x: Float[Array | np.ndarray[Any, Any], "*shape"],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Array: ...
+    @overload
+    def __call__(
+        self,
+        x: Float[Array | np.ndarray[Any, Any], "*shape"],
+        state: _S,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> tuple[Array, _S]: ...
 
 class RMSNorm(Module):
     shape: Final[tuple[int, ...]]
@@ -46,12 +57,21 @@ class RMSNorm(Module):
         use_bias: bool = True,
         dtype: DTypeLike | None = None,
     ) -> None: ...
+    @overload
     def __call__(
         self,
         x: Float[Array | np.ndarray[Any, Any], "*shape"],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Array: ...
+    @overload
+    def __call__(
+        self,
+        x: Float[Array | np.ndarray[Any, Any], "*shape"],
+        state: _S,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> tuple[Array, _S]: ...
 
 class GroupNorm(Module):
     groups: Final[int]
@@ -68,9 +88,18 @@ class GroupNorm(Module):
         channelwise_affine: bool = True,
         dtype: DTypeLike | None = None,
     ) -> None: ...
+    @overload
     def __call__(
         self,
         x: Float[Array | np.ndarray[Any, Any], "channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Array: ...
+    @overload
+    def __call__(
+        self,
+        x: Float[Array | np.ndarray[Any, Any], "channels *spatial"],
+        state: _S,
+        *,
+        key: PRNGKeyArray | None = None,
+    ) -> tuple[Array, _S]: ...

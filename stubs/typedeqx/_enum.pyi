@@ -1,0 +1,27 @@
+import enum
+from typing import Any, TypeVar
+
+from jax import Array
+from jax.typing import ArrayLike
+from typing_extensions import Self
+
+_T = TypeVar("_T")
+
+# To the checkers an enumeration is an `enum.Enum` (as Equinox declares it for
+# them), so that a member declared as `red = "..."` reads as an item of its class,
+# not as a `str`. At runtime the members are `EnumerationItem`s.
+class _EnumerationMeta(enum.EnumMeta):
+    def __getitem__(cls, item: Any) -> str: ...  # type: ignore[override]
+    def __len__(cls) -> int: ...
+    def __instancecheck__(cls, value: object) -> bool: ...
+
+# Members live in subclasses; mypy warns about an enum without any in a stub.
+class Enumeration(enum.Enum, metaclass=_EnumerationMeta):  # type: ignore[misc]
+    def __eq__(self, other: object, /) -> Array: ...  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+    def __ne__(self, other: object, /) -> Array: ...  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+    def error_if(self, token: _T, pred: ArrayLike) -> _T: ...
+    def is_traced(self) -> bool: ...
+    @classmethod
+    def promote(cls, item: Enumeration) -> Self: ...
+    @classmethod
+    def where(cls, pred: ArrayLike, a: Self, b: Self) -> Self: ...
