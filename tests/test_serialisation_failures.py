@@ -184,3 +184,36 @@ def test_killed_save_leaves_the_previous_file_whole(tmp_path):
     out = eqx.tree_deserialise_leaves(path, {"w": jax.ShapeDtypeStruct((4_000_000,), jnp.float32)})
     w = np.asarray(out["w"])
     assert np.all(w == w[0])
+
+
+def test_stacked_checked_modules_are_checked_per_member(tmp_path, getkey):
+    # An ensemble built with filter_vmap: its Linear weights have an extra leading
+    # axis, and their contracts held per member at construction.
+    ensemble = eqx.filter_vmap(lambda k: eqx.nn.Linear(3, 4, key=k))(
+        jax.random.split(getkey(), 5)
+    )
+    path = _save(tmp_path, ensemble)
+    like = eqx.filter_eval_shape(
+        eqx.filter_vmap(lambda k: eqx.nn.Linear(3, 4, key=k)), jax.random.split(getkey(), 5)
+    )
+    loaded = eqx.tree_deserialise_leaves(path, like)
+    assert bool(eqx.tree_equal(loaded, ensemble))
+    # A stack whose members break the contract is still refused.
+    bad_like = eqx.tree_at(
+        lambda m: m.weight, like, jax.ShapeDtypeStruct((5, 4, 2), jnp.float32)
+    )
+    bad = eqx.tree_at(lambda m: m.weight, ensemble, jnp.ones((5, 4, 2)))
+    with pytest.raises(eqx.ShapeError):
+        eqx.tree_deserialise_leaves(_save(tmp_path, bad, "bad.eqx"), bad_like)
+
+
+def test_filtered_copies_of_checked_modules_load(tmp_path, getkey):
+    # An optimiser state holds copies of the model with non-array fields set to
+    # None (optax builds them from `filter(model, is_array)`); they have no contract.
+    optax = pytest.importorskip("optax")
+    model = eqx.nn.MultiheadAttention(2, 8, dropout_p=0.1, key=getkey())
+    state = optax.adam(1e-3).init(eqx.filter(model, eqx.is_array))
+    path = _save(tmp_path, (model, state))
+    loaded_model, loaded_state = eqx.tree_deserialise_leaves(path, (model, state))
+    assert bool(eqx.tree_equal(loaded_model, model))
+    assert loaded_state[0].mu.dropout.p is None

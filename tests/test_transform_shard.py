@@ -34,3 +34,16 @@ def test_prefix_tree_of_shardings_inside_jit():
 def test_prefix_mismatch():
     with pytest.raises(ValueError):
         eqx.filter_shard({"a": jnp.ones(2)}, {"b": jax.devices()[0]})
+
+
+def test_none_in_the_shardings_stands_for_a_non_array_leaf():
+    # Equinox matches the shardings against the arrays of `x`, with every other leaf
+    # as None, so a shardings tree built with `None` for non-arrays is accepted.
+    eqx_ref = pytest.importorskip("equinox")
+    device = jax.devices()[0]
+    tree = {"w": jnp.ones(3), "p": 0.5, "name": "layer"}
+    shardings = {"w": jax.sharding.SingleDeviceSharding(device), "p": None, "name": None}
+    ours = eqx.filter_shard(tree, shardings)
+    theirs = eqx_ref.filter_shard(tree, shardings)
+    assert ours["p"] == theirs["p"] == 0.5 and ours["name"] == "layer"
+    np.testing.assert_array_equal(ours["w"], theirs["w"])

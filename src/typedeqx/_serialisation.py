@@ -19,7 +19,8 @@ import numpy as np
 
 from ._atomic import atomic_write
 from ._checkpoint_error import CheckpointError
-from ._filters import is_array_like
+from ._contracts import ShapeError
+from ._filters import combine, is_array, is_array_like, partition
 from ._leaf_check import LeafReader
 from ._manifest import Entry, Manifest, ReadSeek, encode, npy_header, scan, verify_data
 from ._module import Module
@@ -232,9 +233,38 @@ def _check_modules(tree: Any, inside: Any = None) -> None:
     for node in jtu.tree_leaves(tree, is_leaf=is_module):
         if is_module(node):
             _check_modules(node, node)
-            check_fields = type(node).__typedeqx_check_fields__
-            if check_fields is not None:
-                check_fields(node)
+            if type(node).__typedeqx_check_fields__ is not None:
+                _check_fields(node)
+
+
+def _check_fields(module: Any) -> None:
+    """Check one module's fields, as constructed: a module stacked by `filter_vmap`
+    (every array with the same extra leading axis, as in an ensemble or a scanned
+    stack of layers) was checked per member, so it is checked per member here.
+
+    A field that is `None` where its annotation wants a value was filtered out, as
+    in an optimiser state built from `filter(model, is_array)`: such a partial copy
+    never had a contract, so it is not held to one."""
+    try:
+        type(module).__typedeqx_check_fields__(module)
+    except ShapeError as error:
+        if getattr(module, error.parameter, ...) is None:
+            return
+        if not _check_stacked(module):
+            raise
+
+
+def _check_stacked(module: Any) -> bool:
+    arrays, rest = partition(module, is_array)
+    leaves = jtu.tree_leaves(arrays)
+    leading = {leaf.shape[0] if leaf.ndim else None for leaf in leaves}
+    if len(leading) != 1 or None in leading:
+        return False
+    try:
+        jax.vmap(lambda member: _check_fields(combine(member, rest)))(arrays)
+    except ShapeError:
+        return False
+    return True
 
 
 def tree_deserialise_leaves(

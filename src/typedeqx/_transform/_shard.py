@@ -33,7 +33,8 @@ def filter_shard(x: Any, device_or_shardings: Any) -> Any:
 
     - `x`: any PyTree.
     - `device_or_shardings`: a `jax.Device` or a `jax.sharding.Sharding` for every
-        array, or a PyTree prefix of `x` with one of those at each leaf.
+        array, or a PyTree prefix of `x` with one of those at each leaf (and `None`
+        where `x` has a non-array leaf).
 
     **Returns:**
 
@@ -49,6 +50,9 @@ def filter_shard(x: Any, device_or_shardings: Any) -> Any:
             count = sum(map(is_array, jtu.tree_leaves(subtree)))
             per_array.extend([_as_sharding(placement)] * count)
 
-        jtu.tree_map(visit, device_or_shardings, x, is_leaf=_is_placement)
+        # As in Equinox, the prefix is matched against the arrays of `x` with every
+        # other leaf replaced by `None`, so `None` stands for a non-array leaf.
+        only_arrays = jtu.tree_map(lambda leaf: leaf if is_array(leaf) else None, x)
+        jtu.tree_map(visit, device_or_shardings, only_arrays, is_leaf=_is_placement)
         shardings = per_array
     return split.rebuild(_constrain(arrays, shardings))
