@@ -98,6 +98,86 @@ def _lax_adaptive(key: Any) -> tuple[Callable[[Any], Any], Any]:
     return f, jnp.ones((BATCH, 16, 32, 32))
 
 
+def _layer(lib: Any, build: Callable[[Any, Any], Any], x: Any) -> Maker:
+    def make(key: Any) -> tuple[Callable[[Any], Any], Any]:
+        return build(lib, key), x
+
+    return make
+
+
+def _lax_layer_norm(key: Any) -> tuple[Callable[[Any], Any], Any]:
+    def f(x: Any) -> Any:
+        mean = jnp.mean(x)
+        var = jnp.maximum(0.0, jnp.var(x))
+        return (x - mean) * jax.lax.rsqrt(var + 1e-5)
+
+    return f, jnp.ones((BATCH, 256))
+
+
+def _lax_rms_norm(key: Any) -> tuple[Callable[[Any], Any], Any]:
+    def f(x: Any) -> Any:
+        return x * jax.lax.rsqrt(jnp.mean(x**2) + 1e-5)
+
+    return f, jnp.ones((BATCH, 256))
+
+
+def _lax_group_norm(key: Any) -> tuple[Callable[[Any], Any], Any]:
+    def f(x: Any) -> Any:
+        y = x.reshape(4, 4, 16, 16)
+        mean = jnp.mean(y, axis=(1, 2, 3), keepdims=True)
+        var = jnp.maximum(0.0, jnp.var(y, axis=(1, 2, 3), keepdims=True))
+        return ((y - mean) * jax.lax.rsqrt(var + 1e-5)).reshape(x.shape)
+
+    return f, jnp.ones((BATCH, 16, 16, 16))
+
+
+def _lax_embedding(key: Any) -> tuple[Callable[[Any], Any], Any]:
+    table = jr.normal(key, (1000, 64))
+    return (lambda i: table[i]), jnp.arange(BATCH, dtype=jnp.int32)
+
+
+def _lax_prelu(key: Any) -> tuple[Callable[[Any], Any], Any]:
+    alpha = jnp.full((1,), 0.25)
+    return (lambda x: jnp.where(x >= 0, x, alpha * x)), jnp.ones((BATCH, 256))
+
+
+_NORM_X = jnp.ones((BATCH, 256))
+_GROUP_X = jnp.ones((BATCH, 16, 16, 16))
+_IDS = jnp.arange(BATCH, dtype=jnp.int32)
+_EXTRA = [
+    Entry(
+        "LayerNorm(256, no affine)",
+        _layer(typedeqx, lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _layer(equinox, lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _lax_layer_norm,
+    ),
+    Entry(
+        "RMSNorm(256, no affine)",
+        _layer(typedeqx, lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _layer(equinox, lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _lax_rms_norm,
+    ),
+    Entry(
+        "GroupNorm(4, 16, no affine)",
+        _layer(typedeqx, lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False), _GROUP_X),  # fmt: skip
+        _layer(equinox, lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False), _GROUP_X),  # fmt: skip
+        _lax_group_norm,
+    ),
+    Entry(
+        "Embedding(1000, 64)",
+        _layer(typedeqx, lambda l, k: l.nn.Embedding(1000, 64, key=k), _IDS),
+        _layer(equinox, lambda l, k: l.nn.Embedding(1000, 64, key=k), _IDS),
+        _lax_embedding,
+    ),
+    Entry(
+        "PReLU()",
+        _layer(typedeqx, lambda l, k: l.nn.PReLU(), _NORM_X),
+        _layer(equinox, lambda l, k: l.nn.PReLU(), _NORM_X),
+        _lax_prelu,
+    ),
+]
+
+
 LAYERS = [
     Entry("Conv2d(16, 32, 3, padding=1)", _conv2d(typedeqx), _conv2d(equinox), _lax_conv2d),  # fmt: skip
     Entry(
@@ -124,6 +204,7 @@ LAYERS = [
         _pool(equinox, "AdaptiveAvgPool2d", 4),
         _lax_adaptive,
     ),
+    *_EXTRA,
 ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import jax
+import jax.numpy as jnp
 import pytest
 
 import typedeqx
@@ -91,3 +92,11 @@ def test_gpt_shards_over_eight_simulated_devices(tmp_path):
         assert f"mesh of 8 devices, --shard {mode}" in done.stdout
         if mode == "fsdp":
             assert "restored equal" in done.stdout and "'data'" in done.stdout
+
+
+def test_readme_shows_the_digits_cnn_summary():
+    digits = load("digits")
+    model = typedeqx.nn.inference_mode(digits.CNN(key=jax.random.key(0)))
+    table = str(typedeqx.summary(model, jax.ShapeDtypeStruct((1, 8, 8), jnp.float32)))
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    assert table in readme
