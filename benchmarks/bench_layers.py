@@ -147,20 +147,44 @@ _IDS = jnp.arange(BATCH, dtype=jnp.int32)
 _EXTRA = [
     Entry(
         "LayerNorm(256, no affine)",
-        _layer(typedeqx, lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
-        _layer(equinox, lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _layer(
+            typedeqx,
+            lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False),
+            _NORM_X,
+        ),  # fmt: skip
+        _layer(
+            equinox,
+            lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False),
+            _NORM_X,
+        ),  # fmt: skip
         _lax_layer_norm,
     ),
     Entry(
         "RMSNorm(256, no affine)",
-        _layer(typedeqx, lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
-        _layer(equinox, lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False), _NORM_X),  # fmt: skip
+        _layer(
+            typedeqx,
+            lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False),
+            _NORM_X,
+        ),  # fmt: skip
+        _layer(
+            equinox,
+            lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False),
+            _NORM_X,
+        ),  # fmt: skip
         _lax_rms_norm,
     ),
     Entry(
         "GroupNorm(4, 16, no affine)",
-        _layer(typedeqx, lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False), _GROUP_X),  # fmt: skip
-        _layer(equinox, lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False), _GROUP_X),  # fmt: skip
+        _layer(
+            typedeqx,
+            lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False),
+            _GROUP_X,
+        ),  # fmt: skip
+        _layer(
+            equinox,
+            lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False),
+            _GROUP_X,
+        ),  # fmt: skip
         _lax_group_norm,
     ),
     Entry(
@@ -179,7 +203,9 @@ _EXTRA = [
 
 
 LAYERS = [
-    Entry("Conv2d(16, 32, 3, padding=1)", _conv2d(typedeqx), _conv2d(equinox), _lax_conv2d),  # fmt: skip
+    Entry(
+        "Conv2d(16, 32, 3, padding=1)", _conv2d(typedeqx), _conv2d(equinox), _lax_conv2d
+    ),  # fmt: skip
     Entry(
         "ConvTranspose2d(16, 8, 3, stride=2, SAME)",
         _conv_transpose2d(typedeqx),

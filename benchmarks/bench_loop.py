@@ -124,9 +124,7 @@ def _table(depth: int, width: int, asynchronous: bool) -> str:
         f"async dispatch {mode}"
     )
     lines = [report(title, per_step, FLOOR, "typedeqx <= 1.1x floor")]
-    lines.append(
-        f"   typedeqx / equinox: {per_step[OURS] / per_step[THEIRS]:6.3f}x"
-    )
+    lines.append(f"   typedeqx / equinox: {per_step[OURS] / per_step[THEIRS]:6.3f}x")
     return "\n".join(lines)
 
 

@@ -112,6 +112,7 @@ def _tracer(lib: ModuleType, enabled: bool = True) -> Callable[[], Any]:
     def trace() -> Any:
         # A new function each time, so nothing is cached between traces.
         step = _step(lib)
+
         def arrays_only(p: Any) -> Any:
             new_model, value = step(lib.combine(p, static), x)
             return lib.filter(new_model, lib.is_array), value

@@ -19,7 +19,9 @@ import typedeqx as eqx
 Init = Callable[[Float[Array, "out in"], PRNGKeyArray], Float[Array, "out in"]]
 
 
-def trunc_init(weight: Float[Array, "out in"], key: PRNGKeyArray) -> Float[Array, "out in"]:
+def trunc_init(
+    weight: Float[Array, "out in"], key: PRNGKeyArray
+) -> Float[Array, "out in"]:
     """A truncated normal with standard deviation `1/sqrt(in)`, in [-2, 2] sigmas."""
     out, in_ = weight.shape
     stddev = math.sqrt(1 / in_)

@@ -185,7 +185,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     _, _, x_test, _ = load_digits(args.seed)
     show_a_shape_mistake(model, x_test)
-    return {"history": history, "model": model, "restored": restored, "seconds": seconds}
+    return {
+        "history": history,
+        "model": model,
+        "restored": restored,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ import typedeqx as eqx
 OPTIM = optax.adam(1e-2)
 
 
-def loss_fn(model: eqx.nn.MLP, x: Float[Array, "b 1"], y: Float[Array, "b 1"]) -> Scalar:
+def loss_fn(
+    model: eqx.nn.MLP, x: Float[Array, "b 1"], y: Float[Array, "b 1"]
+) -> Scalar:
     return jnp.mean((jax.vmap(model)(x) - y) ** 2)
 
 
@@ -36,11 +38,17 @@ plain_step = eqx.filter_jit(step)
 
 def make_flat_step(treedef_model: Any, treedef_state: Any) -> Any:
     @eqx.filter_jit
-    def flat_step(flat_model: list[Any], flat_state: list[Any], x: Array, y: Array) -> Any:
+    def flat_step(
+        flat_model: list[Any], flat_state: list[Any], x: Array, y: Array
+    ) -> Any:
         model = jax.tree_util.tree_unflatten(treedef_model, flat_model)
         opt_state = jax.tree_util.tree_unflatten(treedef_state, flat_state)
         model, opt_state, loss = step(model, opt_state, x, y)
-        return jax.tree_util.tree_leaves(model), jax.tree_util.tree_leaves(opt_state), loss
+        return (
+            jax.tree_util.tree_leaves(model),
+            jax.tree_util.tree_leaves(opt_state),
+            loss,
+        )
 
     return flat_step
 

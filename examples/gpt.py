@@ -120,7 +120,9 @@ class Corpus:
     def decode(self, tokens: Any) -> str:
         return "".join(self.chars[int(t)] for t in tokens)
 
-    def batch(self, rng: np.random.Generator, size: int, seq_len: int) -> tuple[Array, Array]:
+    def batch(
+        self, rng: np.random.Generator, size: int, seq_len: int
+    ) -> tuple[Array, Array]:
         starts = rng.integers(0, len(self.tokens) - seq_len - 1, size)
         windows = np.stack([self.tokens[s : s + seq_len + 1] for s in starts])
         return jnp.asarray(windows[:, :-1]), jnp.asarray(windows[:, 1:])
@@ -137,7 +139,9 @@ def make_step(optim: optax.GradientTransformation, shard: "Sharder") -> Any:
         model, opt_state = shard.params(model), shard.params(opt_state)
         x, y = shard.batch(x), shard.batch(y)
         loss, grads = eqx.filter_value_and_grad(loss_fn)(model, x, y)
-        updates, opt_state = optim.update(grads, opt_state, eqx.filter(model, eqx.is_array))
+        updates, opt_state = optim.update(
+            grads, opt_state, eqx.filter(model, eqx.is_array)
+        )
         model = eqx.apply_updates(model, updates)
         return shard.params(model), shard.params(opt_state), loss
 
@@ -188,13 +192,20 @@ class Sharder:
 
 
 def sample(
-    model: GPT, corpus: Corpus, prompt: str, length: int, seq_len: int, key: PRNGKeyArray
+    model: GPT,
+    corpus: Corpus,
+    prompt: str,
+    length: int,
+    seq_len: int,
+    key: PRNGKeyArray,
 ) -> str:
     """Sample `length` characters after `prompt`, from a window of `seq_len`."""
     tokens = list(corpus.encode(prompt))
 
     @eqx.filter_jit
-    def next_logits(model: GPT, window: Int[Array, " seq"], last: Int[Array, ""]) -> Array:
+    def next_logits(
+        model: GPT, window: Int[Array, " seq"], last: Int[Array, ""]
+    ) -> Array:
         return model(window)[last]
 
     for _ in range(length):
@@ -255,7 +266,9 @@ def load_sharded(
         for x in leaves
     ]
     restored = ocp.StandardCheckpointer().restore(directory.resolve(), targets)
-    model, opt_state = eqx.combine(jax.tree_util.tree_unflatten(treedef, restored), static)
+    model, opt_state = eqx.combine(
+        jax.tree_util.tree_unflatten(treedef, restored), static
+    )
     return model, opt_state
 
 
@@ -296,7 +309,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         model, opt_state, loss = step(model, opt_state, x, y)
         losses.append(float(loss))
         if i % 100 == 0 or i == first + args.steps:
-            print(f"step {i:5d}  loss {losses[-1]:.3f}  ({time.perf_counter() - start:.0f} s)")
+            print(
+                f"step {i:5d}  loss {losses[-1]:.3f}  ({time.perf_counter() - start:.0f} s)"
+            )
     if shard.mesh is not None:
         weight = model.blocks.mlp.layers[0].weight
         print(

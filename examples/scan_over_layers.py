@@ -23,7 +23,9 @@ class TenMLPs(eqx.Module):
 
     def __init__(self, size: int, key: PRNGKeyArray):
         keys = jr.split(key, NUM_LAYERS)
-        self.mlps = eqx.filter_vmap(lambda k: eqx.nn.MLP(size, size, size, 1, key=k))(keys)
+        self.mlps = eqx.filter_vmap(lambda k: eqx.nn.MLP(size, size, size, 1, key=k))(
+            keys
+        )
 
     def __call__(self, x: Float[Array, " size"]) -> Float[Array, " size"]:
         dynamic, static = eqx.partition(self.mlps, eqx.is_array)
@@ -38,9 +40,7 @@ class TenMLPs(eqx.Module):
 def unrolled(model: TenMLPs, x: Array) -> Array:
     dynamic, static = eqx.partition(model.mlps, eqx.is_array)
     for i in range(NUM_LAYERS):
-        layer = eqx.combine(
-            jax.tree_util.tree_map(lambda a: a[i], dynamic), static
-        )
+        layer = eqx.combine(jax.tree_util.tree_map(lambda a: a[i], dynamic), static)
         x = layer(x)
     return x
 

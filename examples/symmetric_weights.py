@@ -55,7 +55,9 @@ def main() -> None:
     grads = loss_grad(symmetric_model, x, jnp.zeros((16, 4)))
     for layer in grads.layers:
         g = layer.weight.matrix
-        print("gradient of a wrapped matrix:", g.shape, "norm", float(jnp.linalg.norm(g)))
+        print(
+            "gradient of a wrapped matrix:", g.shape, "norm", float(jnp.linalg.norm(g))
+        )
     resolved = resolve_symmetric(symmetric_model)
     w = resolved.layers[0].weight
     assert bool(jnp.allclose(w, w.T))

@@ -302,7 +302,10 @@ def test_static_size_made_stale_by_surgery_says_so(getkey):
         "with tree_at."
     )
     assert (error.owner, error.parameter, error.role, error.got) == (
-        "Linear", "in_features", "static field", "3"
+        "Linear",
+        "in_features",
+        "static field",
+        "3",
     )
     assert error.bindings["in_features"] == 5
     assert error.bound_by["in_features"].kind == "field"

@@ -36,9 +36,7 @@ CALLS = {
     "filter_vmap": lambda net: typedeqx.filter_vmap(net)(jnp.ones((2, 3))),
     "filter_vmap_lambda": lambda net: typedeqx.filter_vmap(
         lambda m, x: m(x), in_axes=(None, 0)
-    )(
-        net, jnp.ones((2, 3))
-    ),
+    )(net, jnp.ones((2, 3))),
 }
 
 

@@ -18,7 +18,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name}", EXAMPLES / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -27,7 +29,8 @@ def load(name: str) -> ModuleType:
 
 
 @pytest.mark.parametrize(
-    "name", ["surgery", "custom_init", "symmetric_weights", "ensemble", "scan_over_layers"]
+    "name",
+    ["surgery", "custom_init", "symmetric_weights", "ensemble", "scan_over_layers"],
 )
 def test_seed_pattern_example_runs(name, capsys):
     load(name).main()
@@ -66,9 +69,19 @@ def test_digits_loss_falls_and_the_checkpoint_reloads_equal(tmp_path, capsys):
 def test_gpt_trains_saves_and_resumes(tmp_path, capsys):
     gpt = load("gpt")
     with jax.numpy_dtype_promotion("standard"):
-        first = gpt.main(["--steps", "4", "--out-dir", str(tmp_path), "--sample-length", "8"])
+        first = gpt.main(
+            ["--steps", "4", "--out-dir", str(tmp_path), "--sample-length", "8"]
+        )
         resumed = gpt.main(
-            ["--steps", "2", "--out-dir", str(tmp_path), "--sample-length", "8", "--resume"]
+            [
+                "--steps",
+                "2",
+                "--out-dir",
+                str(tmp_path),
+                "--sample-length",
+                "8",
+                "--resume",
+            ]
         )
     out = capsys.readouterr().out
     assert "resumed from" in out and "at step 4" in out

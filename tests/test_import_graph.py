@@ -96,7 +96,8 @@ def test_private_files_are_imported_only_from_inside(sealed):
         f"{name} imports {target}"
         for name, targets in graph().items()
         for target in targets
-        if target.startswith(sealed + ".") and not name.startswith(sealed + ".")
+        if target.startswith(sealed + ".")
+        and not name.startswith(sealed + ".")
         and name != sealed
     )
     assert not offenders, f"use the public face {sealed} instead: {offenders}"

@@ -2,11 +2,11 @@
 
 import inspect
 
-import pytest
 import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
+import pytest
 
 import typedeqx as eqx
 

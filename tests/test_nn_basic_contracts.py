@@ -107,8 +107,8 @@ def test_good_input_passes_everywhere(call, name):
     out = call(_layers()[name], args)
     batch = (2,) if call is _vmap else ()
     expected = jax.tree.map(
-        lambda s: batch + s, shape, is_leaf=lambda s: isinstance(s, tuple) and (
-            not s or isinstance(s[0], int)
-        )
+        lambda s: batch + s,
+        shape,
+        is_leaf=lambda s: isinstance(s, tuple) and (not s or isinstance(s[0], int)),
     )
     assert jax.tree.map(jnp.shape, out) == expected

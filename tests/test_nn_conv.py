@@ -240,10 +240,18 @@ def _layers(key):
         (eqx.nn.AdaptiveMaxPool3d(2), (3, 5, 5, 5)),
         (eqx.nn.AdaptivePool(2, 2, jnp.max), (3, 8, 8)),
     ]
-    return [(layer, shape, jnp.int32) for layer, shape in conv] + [
-        (layer, shape, jnp.bool_ if type(layer).__name__.startswith("AvgPool") else None)
-        for layer, shape in pools
-    ] + [(eqx.nn.Conv1d(3, 4, 2, dtype=f32, key=key), (3, 8), jnp.float16)]
+    return (
+        [(layer, shape, jnp.int32) for layer, shape in conv]
+        + [
+            (
+                layer,
+                shape,
+                jnp.bool_ if type(layer).__name__.startswith("AvgPool") else None,
+            )
+            for layer, shape in pools
+        ]
+        + [(eqx.nn.Conv1d(3, 4, 2, dtype=f32, key=key), (3, 8), jnp.float16)]
+    )
 
 
 LAYER_COUNT = 23
@@ -301,7 +309,10 @@ def _conv_out(n, k, s, lo, hi, d):
     s=st.integers(1, 3),
     d=st.integers(1, 2),
     n=st.integers(1, 9),
-    pad=st.one_of(st.sampled_from(["SAME", "SAME_LOWER", "VALID"]), st.tuples(st.integers(0, 3), st.integers(0, 3))),  # fmt: skip
+    pad=st.one_of(
+        st.sampled_from(["SAME", "SAME_LOWER", "VALID"]),
+        st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    ),  # fmt: skip
     mode=st.sampled_from(["ZEROS", "REFLECT", "REPLICATE", "CIRCULAR"]),
     channels=st.integers(1, 3),
 )
@@ -336,7 +347,10 @@ def test_random_conv(dims, groups, k, s, d, n, pad, mode, channels):
     d=st.integers(1, 2),
     n=st.integers(1, 7),
     a=st.integers(0, 2),
-    pad=st.one_of(st.sampled_from(["SAME", "SAME_LOWER", "VALID"]), st.tuples(st.integers(0, 4), st.integers(0, 4))),  # fmt: skip
+    pad=st.one_of(
+        st.sampled_from(["SAME", "SAME_LOWER", "VALID"]),
+        st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    ),  # fmt: skip
 )
 def test_random_conv_transpose(k, s, d, n, a, pad):
     if a >= s:
@@ -364,18 +378,56 @@ def test_random_conv_transpose(k, s, d, n, a, pad):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda k: eqx.nn.Conv2d(3, 4, 3, groups=2, key=k), r"groups=\.\.\.\) must divide in_channels; got groups=2"),  # fmt: skip
-        (lambda k: eqx.nn.Conv2d(4, 3, 3, groups=2, key=k), r"must divide out_channels"),
-        (lambda k: eqx.nn.ConvTranspose1d(3, 4, 3, groups=2, key=k), r"must divide in_channels"),  # fmt: skip
-        (lambda k: eqx.nn.Conv2d(3, 4, -1, key=k), r"kernel_size=\.\.\.\) must be an int or a sequence of 2 ints .* got -1"),  # fmt: skip
-        (lambda k: eqx.nn.Conv2d(-3, 4, 3, key=k), r"in_channels=\.\.\.\) must be an int >= 1; got -3"),  # fmt: skip
-        (lambda k: eqx.nn.Conv2d(3, 4, 3, stride=(1, 2, 1), key=k), r"stride=\.\.\.\) must be an int or a sequence of 2 ints"),  # fmt: skip
-        (lambda k: eqx.nn.Conv2d(3, 4, 3, stride=0, key=k), r"stride=.*each >= 1; got 0"),
-        (lambda k: eqx.nn.Conv1d(3, 4, 3, padding_mode="mirror", key=k), r"padding_mode=\.\.\.\) must be one of ZEROS, REFLECT, REPLICATE, CIRCULAR; got 'mirror'"),  # fmt: skip
-        (lambda k: eqx.nn.Conv1d(3, 4, 3, padding="full", key=k), r"padding=\.\.\.\) must be 'SAME'.*got 'full'"),  # fmt: skip
-        (lambda k: eqx.nn.Conv1d(3, 4, 3, padding=(1, 2), key=k), r"padding=\.\.\.\) must be"),  # fmt: skip
-        (lambda k: eqx.nn.Conv1d(3, 4, 3, padding=-1, padding_mode="REFLECT", key=k), r"must be non-negative"),  # fmt: skip
-        (lambda k: eqx.nn.ConvTranspose1d(3, 4, 3, stride=2, output_padding=2, key=k), r"output_padding=\.\.\.\) must be below stride"),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(3, 4, 3, groups=2, key=k),
+            r"groups=\.\.\.\) must divide in_channels; got groups=2",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(4, 3, 3, groups=2, key=k),
+            r"must divide out_channels",
+        ),
+        (
+            lambda k: eqx.nn.ConvTranspose1d(3, 4, 3, groups=2, key=k),
+            r"must divide in_channels",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(3, 4, -1, key=k),
+            r"kernel_size=\.\.\.\) must be an int or a sequence of 2 ints .* got -1",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(-3, 4, 3, key=k),
+            r"in_channels=\.\.\.\) must be an int >= 1; got -3",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(3, 4, 3, stride=(1, 2, 1), key=k),
+            r"stride=\.\.\.\) must be an int or a sequence of 2 ints",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv2d(3, 4, 3, stride=0, key=k),
+            r"stride=.*each >= 1; got 0",
+        ),
+        (
+            lambda k: eqx.nn.Conv1d(3, 4, 3, padding_mode="mirror", key=k),
+            r"padding_mode=\.\.\.\) must be one of ZEROS, REFLECT, REPLICATE, CIRCULAR; got 'mirror'",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv1d(3, 4, 3, padding="full", key=k),
+            r"padding=\.\.\.\) must be 'SAME'.*got 'full'",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv1d(3, 4, 3, padding=(1, 2), key=k),
+            r"padding=\.\.\.\) must be",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.Conv1d(3, 4, 3, padding=-1, padding_mode="REFLECT", key=k),
+            r"must be non-negative",
+        ),  # fmt: skip
+        (
+            lambda k: eqx.nn.ConvTranspose1d(
+                3, 4, 3, stride=2, output_padding=2, key=k
+            ),
+            r"output_padding=\.\.\.\) must be below stride",
+        ),  # fmt: skip
     ],
 )
 def test_bad_configuration(getkey, make, message):

@@ -3,10 +3,10 @@
 import equinox
 import jax
 import jax.numpy as jnp
-import numpy as np
-import pytest
 import jax.random as jr
 import jax.tree_util as jtu
+import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -153,7 +153,9 @@ def test_surgery_with_a_wrapper_and_with_a_list(getkey):
     as_list = eqx.tree_at(lambda m: m.layers, mlp, list(mlp.layers))
     assert np.allclose(as_list(x), mlp(x))
     # Each layer still checks its own contract, with its path.
-    bad = eqx.tree_at(lambda m: m.layers, mlp, [*mlp.layers[:2], eqx.nn.Linear(5, 2, key=getkey())])
+    bad = eqx.tree_at(
+        lambda m: m.layers, mlp, [*mlp.layers[:2], eqx.nn.Linear(5, 2, key=getkey())]
+    )
     with pytest.raises(eqx.ShapeError, match=r"in_features=5"):
         bad(x)
 

@@ -52,8 +52,14 @@ def test_pools_like_equinox(getkey, name, args, kwargs, dtype):
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.int32])
 @pytest.mark.parametrize(
     ("name", "target", "size"),
-    [("AdaptiveMaxPool1d", 3, 8), ("AdaptiveAvgPool1d", 4, 8), ("AdaptiveAvgPool2d", (3, 2), 7),  # fmt: skip
-     ("AdaptiveMaxPool2d", 5, 5), ("AdaptiveAvgPool3d", (2, 3, 1), 4), ("AdaptiveMaxPool3d", 2, 3)],  # fmt: skip
+    [
+        ("AdaptiveMaxPool1d", 3, 8),
+        ("AdaptiveAvgPool1d", 4, 8),
+        ("AdaptiveAvgPool2d", (3, 2), 7),  # fmt: skip
+        ("AdaptiveMaxPool2d", 5, 5),
+        ("AdaptiveAvgPool3d", (2, 3, 1), 4),
+        ("AdaptiveMaxPool3d", 2, 3),
+    ],  # fmt: skip
 )
 def test_adaptive_pools_like_equinox(getkey, name, target, size, dtype):
     dims = int(name[-2])
@@ -108,7 +114,9 @@ def _adaptive_loops(x, target, op):
     return x
 
 
-@pytest.mark.parametrize(("target", "shape"), [((3, 2), (2, 7, 5)), ((4, 4), (1, 4, 9))])
+@pytest.mark.parametrize(
+    ("target", "shape"), [((3, 2), (2, 7, 5)), ((4, 4), (1, 4, 9))]
+)
 def test_adaptive_pools_against_loops(getkey, target, shape):
     x = np.asarray(jr.normal(getkey(), shape), np.float64)
     fx = jnp.asarray(x, jnp.float32)
@@ -169,12 +177,24 @@ def test_random_adaptive_pool(t, n):
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: eqx.nn.MaxPool2d((2, 2, 2)), r"MaxPool2d\(kernel_size=\.\.\.\) must be an int or a sequence of 2 ints"),  # fmt: skip
+        (
+            lambda: eqx.nn.MaxPool2d((2, 2, 2)),
+            r"MaxPool2d\(kernel_size=\.\.\.\) must be an int or a sequence of 2 ints",
+        ),  # fmt: skip
         (lambda: eqx.nn.MaxPool1d(0), r"kernel_size=.*each >= 1; got 0"),
         (lambda: eqx.nn.AvgPool1d(2, stride=-1), r"stride=.*got -1"),
-        (lambda: eqx.nn.MaxPool1d(2, padding=3), r"padding=\.\.\.\) must be between 0 and the kernel size .*padding \(3, 3\) for kernel size 2"),  # fmt: skip
-        (lambda: eqx.nn.MaxPool1d(2, padding="SAME"), r"padding=\.\.\.\) must be an int"),  # fmt: skip
-        (lambda: eqx.nn.AdaptiveMaxPool2d((2, 2, 2)), r"target_shape=\.\.\.\) must be"),  # fmt: skip
+        (
+            lambda: eqx.nn.MaxPool1d(2, padding=3),
+            r"padding=\.\.\.\) must be between 0 and the kernel size .*padding \(3, 3\) for kernel size 2",
+        ),  # fmt: skip
+        (
+            lambda: eqx.nn.MaxPool1d(2, padding="SAME"),
+            r"padding=\.\.\.\) must be an int",
+        ),  # fmt: skip
+        (
+            lambda: eqx.nn.AdaptiveMaxPool2d((2, 2, 2)),
+            r"target_shape=\.\.\.\) must be",
+        ),  # fmt: skip
         (lambda: eqx.nn.AdaptiveMaxPool1d(0), r"target_shape=.*got 0"),
     ],
 )

@@ -88,8 +88,11 @@ def test_lstm_gate_equations(getkey, use_bias):
     lin = _np(cell.weight_ih) @ _np(x) + _np(cell.weight_hh) @ _np(h)
     if use_bias:
         lin = lin + _np(cell.bias)
-    i, f, g, o = _sigmoid(lin[:4]), _sigmoid(lin[4:8]), np.tanh(lin[8:12]), _sigmoid(
-        lin[12:]
+    i, f, g, o = (
+        _sigmoid(lin[:4]),
+        _sigmoid(lin[4:8]),
+        np.tanh(lin[8:12]),
+        _sigmoid(lin[12:]),
     )
     c_next = f * _np(c) + i * g
     h_next = o * np.tanh(c_next)

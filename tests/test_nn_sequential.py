@@ -2,8 +2,8 @@
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import jax.random as jr
+import numpy as np
 import pytest
 
 import typedeqx as eqx
@@ -51,9 +51,6 @@ def test_lambda_is_a_pytree_with_no_array_leaves():
 # --- state threading ---
 
 
-
-
-
 def test_sequential_threads_state_like_equinox(getkey):
     key = getkey()
     make = lambda nn: nn.Sequential(  # noqa: E731
@@ -71,7 +68,9 @@ def test_sequential_threads_state_like_equinox(getkey):
     for _ in range(2):
         y, state = eqx.filter_jit(
             eqx.filter_vmap(
-                ours, axis_name="batch", in_axes=(eqx.if_array(0), None),
+                ours,
+                axis_name="batch",
+                in_axes=(eqx.if_array(0), None),
                 out_axes=(eqx.if_array(0), None),
             )
         )(x, state)
@@ -85,7 +84,9 @@ def test_sequential_threads_state_like_equinox(getkey):
 
 def test_state_passes_through_stateless_layers(getkey):
     seq = eqx.nn.Sequential([eqx.nn.Linear(2, 2, key=getkey())])
-    _, state = eqx.nn.make_with_state(lambda: [eqx.nn.BatchNorm(1, "b", mode="batch")])()
+    _, state = eqx.nn.make_with_state(
+        lambda: [eqx.nn.BatchNorm(1, "b", mode="batch")]
+    )()
     y, same = seq(ones(2), state)
     assert y.shape == (2,) and same is state
     assert seq(ones(2)).shape == (2,)

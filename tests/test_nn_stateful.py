@@ -1,6 +1,5 @@
 """nn.State, nn.StateIndex, make_with_state, delete_init_state, StatefulLayer."""
 
-import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 import numpy as np
@@ -68,7 +67,10 @@ def test_state_is_a_pytree_and_keys_are_paths():
     model, state = eqx.nn.make_with_state(Two)()
     leaves, treedef = jtu.tree_flatten(state)
     assert len(leaves) == 2
-    assert (model.a.index.marker, model.b.index.marker) == ("Two.a.index", "Two.b.index")
+    assert (model.a.index.marker, model.b.index.marker) == (
+        "Two.a.index",
+        "Two.b.index",
+    )
     copy = jtu.tree_unflatten(treedef, leaves)
     assert copy.get(model.b.index) == 0
     # Two models built the same way share their state keys.
@@ -130,7 +132,10 @@ def test_same_initial_state_as_equinox(getkey):
     lin = eqx.nn.Linear(3, 4, key=key)
     eq_lin = equinox.nn.Linear(3, 4, key=key)
     for ours, theirs in [
-        (eqx.nn.BatchNorm(3, "b", mode="ema"), equinox.nn.BatchNorm(3, "b", mode="ema")),
+        (
+            eqx.nn.BatchNorm(3, "b", mode="ema"),
+            equinox.nn.BatchNorm(3, "b", mode="ema"),
+        ),
         (
             eqx.nn.SpectralNorm(lin, "weight", key=key),
             equinox.nn.SpectralNorm(eq_lin, "weight", key=key),

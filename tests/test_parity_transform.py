@@ -1,7 +1,6 @@
 """Differential tests: the same inputs through Equinox and typedeqx, comparing
 results, exception types and warning categories (issue 9, transformations)."""
 
-import warnings
 
 import jax
 import jax.numpy as jnp
@@ -178,7 +177,9 @@ def test_pmap_rank0_names_the_argument():
 @LIBS
 def test_filter_jvp(lib):
     f = lambda x, y, s: (x * y, jnp.ones(2), s, 3)  # noqa: E731
-    out, t = lib.filter_jvp(f, (jnp.array(2.0), jnp.array(3.0), "s"), (jnp.array(1.0), None, None))
+    out, t = lib.filter_jvp(
+        f, (jnp.array(2.0), jnp.array(3.0), "s"), (jnp.array(1.0), None, None)
+    )
     assert out[0] == 6.0 and out[2:] == ("s", 3)
     assert t[0] == 3.0 and t[1:] == (None, None, None)
 

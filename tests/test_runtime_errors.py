@@ -80,7 +80,9 @@ def test_loops(lib, loop):
 
     def run():
         if loop == "scan":
-            return jax.lax.scan(lambda c, _: (step(c), None), jnp.array(0.0), length=9)[0]
+            return jax.lax.scan(lambda c, _: (step(c), None), jnp.array(0.0), length=9)[
+                0
+            ]
         return jax.lax.while_loop(lambda c: c < 9, step, jnp.array(0.0))
 
     with pytest.raises(jax.errors.JaxRuntimeError, match="loop message"):
@@ -143,7 +145,10 @@ def test_environment_variable_read_at_import(mode, expect):
 def test_invalid_environment_variable_fails_at_import():
     env = {**os.environ, "EQX_ON_ERROR": "loud", "JAX_PLATFORMS": "cpu"}
     out = subprocess.run(
-        [sys.executable, "-c", "import typedeqx"], env=env, capture_output=True, text=True
+        [sys.executable, "-c", "import typedeqx"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode != 0 and "EQX_ON_ERROR='loud'" in out.stderr
 

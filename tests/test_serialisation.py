@@ -8,9 +8,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
-from helpers import tree_allclose
 
 import typedeqx as eqx
+from helpers import tree_allclose
 
 
 def _mixed_tree():
@@ -44,7 +44,9 @@ def test_round_trip_path_adds_suffix(tmp_path):
     eqx.tree_serialise_leaves(tmp_path / "model", tree)
     assert (tmp_path / "model.eqx").exists()
     like = jax.tree_util.tree_map(lambda x: x, tree)
-    _assert_same_leaves(eqx.tree_deserialise_leaves(str(tmp_path / "model"), like), tree)
+    _assert_same_leaves(
+        eqx.tree_deserialise_leaves(str(tmp_path / "model"), like), tree
+    )
 
 
 def test_round_trip_file_object():
@@ -78,7 +80,9 @@ def test_skeleton_from_filter_eval_shape(tmp_path):
     eqx.tree_serialise_leaves(tmp_path / "mlp.eqx", model)
     skeleton = eqx.filter_eval_shape(eqx.nn.MLP, 3, 2, 8, 2, key=jr.PRNGKey(1))
     leaves = jax.tree_util.tree_leaves(skeleton)
-    assert all(isinstance(x, jax.ShapeDtypeStruct) for x in leaves if hasattr(x, "shape"))
+    assert all(
+        isinstance(x, jax.ShapeDtypeStruct) for x in leaves if hasattr(x, "shape")
+    )
     loaded = eqx.tree_deserialise_leaves(tmp_path / "mlp.eqx", skeleton)
     assert tree_allclose(loaded, model)
     x = jnp.ones(3)
@@ -166,7 +170,9 @@ def test_state_round_trip(tmp_path):
     _, state = jax.vmap(model, (0, None), (0, None), axis_name="batch")(x, state)
     eqx.tree_serialise_leaves(tmp_path / "s.eqx", (model, state))
     _, fresh = make(3, "batch", mode="ema")
-    out_model, out_state = eqx.tree_deserialise_leaves(tmp_path / "s.eqx", (model, fresh))
+    out_model, out_state = eqx.tree_deserialise_leaves(
+        tmp_path / "s.eqx", (model, fresh)
+    )
     assert isinstance(out_state, eqx.nn.State)
     assert tree_allclose(out_state, state)
     assert not tree_allclose(fresh, state)

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pytest
-from helpers import tree_allclose
 
 import typedeqx as eqx
+from helpers import tree_allclose
 
 eqx_ref = pytest.importorskip("equinox")
 

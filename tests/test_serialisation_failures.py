@@ -137,7 +137,9 @@ class Loose(eqx.Module):
 
 def test_loaded_checked_module_reruns_field_contract(tmp_path):
     good = Square(jnp.ones((3, 3)))
-    bad_like = eqx.tree_at(lambda m: m.w, good, jax.ShapeDtypeStruct((2, 3), jnp.float32))
+    bad_like = eqx.tree_at(
+        lambda m: m.w, good, jax.ShapeDtypeStruct((2, 3), jnp.float32)
+    )
     path = _save(tmp_path, Loose(jnp.ones((2, 3))))
     with pytest.raises(eqx.ShapeError):
         eqx.tree_deserialise_leaves(path, bad_like)
@@ -181,7 +183,9 @@ def test_killed_save_leaves_the_previous_file_whole(tmp_path):
         if proc.stdout is not None:
             proc.stdout.close()
     assert proc.returncode == -signal.SIGKILL
-    out = eqx.tree_deserialise_leaves(path, {"w": jax.ShapeDtypeStruct((4_000_000,), jnp.float32)})
+    out = eqx.tree_deserialise_leaves(
+        path, {"w": jax.ShapeDtypeStruct((4_000_000,), jnp.float32)}
+    )
     w = np.asarray(out["w"])
     assert np.all(w == w[0])
 
@@ -194,7 +198,8 @@ def test_stacked_checked_modules_are_checked_per_member(tmp_path, getkey):
     )
     path = _save(tmp_path, ensemble)
     like = eqx.filter_eval_shape(
-        eqx.filter_vmap(lambda k: eqx.nn.Linear(3, 4, key=k)), jax.random.split(getkey(), 5)
+        eqx.filter_vmap(lambda k: eqx.nn.Linear(3, 4, key=k)),
+        jax.random.split(getkey(), 5),
     )
     loaded = eqx.tree_deserialise_leaves(path, like)
     assert bool(eqx.tree_equal(loaded, ensemble))

@@ -57,8 +57,9 @@ class Net(Module):
 
 def _net(key):
     k1, k2 = jr.split(key)
-    return Net([Block(nn.Linear(3, 3, key=k1)), Block(nn.Linear(3, 3, key=k2))],
-               jnp.ones(3))
+    return Net(
+        [Block(nn.Linear(3, 3, key=k1)), Block(nn.Linear(3, 3, key=k2))], jnp.ones(3)
+    )
 
 
 NET_TABLE = """\
@@ -140,7 +141,10 @@ def test_vmapped_ensemble_shows_per_example_shapes(getkey):
     result = typedeqx.summary(Ensemble(members), jnp.zeros(4))
     row = result.rows[1]
     assert (row.path, row.note, row.params) == ("Ensemble.members", "vmap ×2", 30)
-    assert (row.inputs, row.output) == (["x f32[4] (in_features)"], "f32[3] (out_features)")
+    assert (row.inputs, row.output) == (
+        ["x f32[4] (in_features)"],
+        "f32[3] (out_features)",
+    )
     assert result.rows[0].output == "f32[2,3]"
 
 
@@ -194,7 +198,12 @@ def test_rich_rendering(getkey):
     table = result.rich_table()
     assert isinstance(table, Table)
     assert [c.header for c in table.columns] == [
-        "Path", "Module", "Inputs", "Output", "Params", "Bytes"
+        "Path",
+        "Module",
+        "Inputs",
+        "Output",
+        "Params",
+        "Bytes",
     ]
     console = Console(record=True, width=200)
     console.print(result)

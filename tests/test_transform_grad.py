@@ -158,7 +158,7 @@ def test_aux_that_depends_on_the_parameters_does_not_leak_tracers():
     np.testing.assert_allclose(grads, 8.0 * np.arange(3.0))
     grads2, aux2 = eqx.filter_jit(eqx.filter_grad(loss, has_aux=True))(jnp.ones(2), 3.0)
     np.testing.assert_allclose(aux2["y"], 3.0 * np.ones(2))
-    jac, aux3 = eqx.filter_jit(eqx.filter_jacfwd(lambda x: (x * 2, x + 1), has_aux=True))(
-        jnp.ones(2)
-    )
+    jac, aux3 = eqx.filter_jit(
+        eqx.filter_jacfwd(lambda x: (x * 2, x + 1), has_aux=True)
+    )(jnp.ones(2))
     np.testing.assert_allclose(aux3, 2 * np.ones(2))

@@ -42,7 +42,11 @@ def test_none_in_the_shardings_stands_for_a_non_array_leaf():
     eqx_ref = pytest.importorskip("equinox")
     device = jax.devices()[0]
     tree = {"w": jnp.ones(3), "p": 0.5, "name": "layer"}
-    shardings = {"w": jax.sharding.SingleDeviceSharding(device), "p": None, "name": None}
+    shardings = {
+        "w": jax.sharding.SingleDeviceSharding(device),
+        "p": None,
+        "name": None,
+    }
     ours = eqx.filter_shard(tree, shardings)
     theirs = eqx_ref.filter_shard(tree, shardings)
     assert ours["p"] == theirs["p"] == 0.5 and ours["name"] == "layer"

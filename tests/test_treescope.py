@@ -6,7 +6,6 @@ import sys
 import jax.numpy as jnp
 import pytest
 
-import typedeqx
 from typedeqx import Module, field, nn
 
 treescope = pytest.importorskip("treescope")
@@ -34,8 +33,10 @@ def test_nested_and_unchecked_modules(getkey):
         body: nn.Linear
         head: Head
 
-    model = Model(nn.Linear(2, 2, use_bias=False, key=getkey()),
-                  Head(jnp.zeros((3, 2), jnp.int32), 3))
+    model = Model(
+        nn.Linear(2, 2, use_bias=False, key=getkey()),
+        Head(jnp.zeros((3, 2), jnp.int32), 3),
+    )
     text = treescope.render_to_text(model)
     assert "weight=f32[2,2] (out_features, in_features)" in text
     assert "table=i32[3,2]," in text

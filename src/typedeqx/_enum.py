@@ -46,7 +46,10 @@ class EnumerationItem(Module):
         self._enumeration = enumeration
 
     def _same_enumeration(self, other: object) -> "EnumerationItem":
-        if isinstance(other, EnumerationItem) and other._enumeration is self._enumeration:
+        if (
+            isinstance(other, EnumerationItem)
+            and other._enumeration is self._enumeration
+        ):
             return other
         name = _qualified_name(self._enumeration)
         raise ValueError(
@@ -98,7 +101,10 @@ def _qualified_name(cls: type) -> str:
 
 
 def _add_member(
-    cls: type, name: str, message: str, items: dict[str, EnumerationItem],
+    cls: type,
+    name: str,
+    message: str,
+    items: dict[str, EnumerationItem],
     messages: list[str],
 ) -> int:
     """Add (or, for a name already there, update) one member; returns its index."""

@@ -51,7 +51,9 @@ def compare_loaded(path: str, old: Any, new: Any) -> str | None:
         )
     if isinstance(new, (np.ndarray, jax.Array)):
         if new.shape != old.shape:
-            return f"{path}: shape {tuple(old.shape)} in `like`, {new.shape} in the file"
+            return (
+                f"{path}: shape {tuple(old.shape)} in `like`, {new.shape} in the file"
+            )
         if new.dtype != old.dtype:
             return f"{path}: dtype {old.dtype} in `like`, {new.dtype} in the file"
     return None
@@ -165,10 +167,14 @@ class LeafReader:
             return []
         if layout.manifest is not None:
             if pos != layout.data_end:
-                return [f"`like` reads up to byte {pos}; leaves end at {layout.data_end}"]
+                return [
+                    f"`like` reads up to byte {pos}; leaves end at {layout.data_end}"
+                ]
             end = layout.manifest_end
             if whole_file and end is not None and end < layout.size:
-                return [f"{layout.size - end} bytes of trailing data after the manifest"]
+                return [
+                    f"{layout.size - end} bytes of trailing data after the manifest"
+                ]
             return []
         if whole_file and pos < layout.size:
             later = [e for s, e in layout.records.items() if s >= pos]

@@ -305,5 +305,3 @@ def tree_deserialise_leaves(
         out = _read_tree(f, like, filter_spec, is_leaf, "the file object", False)
     _check_modules(out)
     return out
-
-

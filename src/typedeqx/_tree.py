@@ -217,8 +217,7 @@ def _replacements(
 ) -> list[Any]:
     if replace_fn is not _UNSET:
         return [
-            replace_fn(_restore_empty_tuples(stand_in.original(node)))
-            for node in nodes
+            replace_fn(_restore_empty_tuples(stand_in.original(node))) for node in nodes
         ]
     if single:
         return [replace]

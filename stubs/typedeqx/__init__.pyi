@@ -3,20 +3,20 @@ from abc import ABCMeta
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import _MISSING_TYPE  # pyright: ignore[reportPrivateUsage]
+from pathlib import Path
 from typing import (
     Annotated,
     Any,
     Concatenate,
     Generic,
     Literal,
+    Protocol,
     TypeAlias,
     TypeGuard,
     TypeVar,
     overload,
     type_check_only,
 )
-from pathlib import Path
-from typing import Protocol
 from typing import Annotated as Batched
 from typing import ClassVar as AbstractClassVar
 from typing import ClassVar as _ClassVar
@@ -538,7 +538,10 @@ def filter_pure_callback(
     **kwargs: Any,
 ) -> Any: ...
 def filter_jvp(
-    fn: Callable[..., _R], primals: Sequence[Any], tangents: Sequence[Any], **kwargs: Any
+    fn: Callable[..., _R],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    **kwargs: Any,
 ) -> tuple[_R, Any]: ...
 @overload
 def filter_vjp(
@@ -583,7 +586,9 @@ def tree_deserialise_leaves(
     filter_spec: Any = ...,
     is_leaf: Callable[[Any], bool] | None = None,
 ) -> _T: ...
-def error_if(x: _T, pred: ArrayLike, msg: str, *, on_error: _OnError = "default") -> _T: ...
+def error_if(
+    x: _T, pred: ArrayLike, msg: str, *, on_error: _OnError = "default"
+) -> _T: ...
 def branched_error_if(
     x: _T,
     pred: ArrayLike,

@@ -1,9 +1,8 @@
 import enum
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from jax import Array
 from jax.typing import ArrayLike
-from typing_extensions import Self
 
 _T = TypeVar("_T")
 

@@ -19,7 +19,6 @@ class More(Colour):  # type: ignore[misc]  # pyright: ignore
     green = "It is green."
 
 
-
 def compare(a: Colour, b: Colour, c: object) -> None:
     assert_type(a == b, Array)
     assert_type(a != b, Array)

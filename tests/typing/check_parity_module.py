@@ -1,8 +1,6 @@
 """Type-checked, never run: the names added for Equinox parity."""
 
-from typing import Any
-
-from typing_extensions import assert_type
+from typing import Any, assert_type
 
 import typedeqx as eqx
 

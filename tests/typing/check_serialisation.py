@@ -11,7 +11,9 @@ import typedeqx as eqx
 
 mlp = eqx.nn.MLP(2, 2, 4, 1, key=jr.PRNGKey(0))
 eqx.tree_serialise_leaves("model.eqx", mlp)
-eqx.tree_serialise_leaves(io.BytesIO(), mlp, filter_spec=eqx.default_serialise_filter_spec)
+eqx.tree_serialise_leaves(
+    io.BytesIO(), mlp, filter_spec=eqx.default_serialise_filter_spec
+)
 assert_type(eqx.tree_deserialise_leaves("model.eqx", mlp), eqx.nn.MLP)
 assert_type(eqx.tree_deserialise_leaves(io.BytesIO(), mlp), eqx.nn.MLP)
 

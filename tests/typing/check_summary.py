@@ -1,10 +1,9 @@
 """Typing of `typedeqx.summary` and its result (checked, not run)."""
 
-from typing import Any
+from typing import Any, assert_type
 
 import jax.numpy as jnp
 import jax.random as jr
-from typing_extensions import assert_type
 
 import typedeqx
 

@@ -14,8 +14,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from ._call import BoundPlan, CallPlan
 from .._module import MethodDescriptor, Module
+from ._call import BoundPlan, CallPlan
 from ._plan import UnresolvedAnnotations, class_plan
 from ._switch import checks_enabled
 
@@ -140,7 +140,9 @@ def _wrap_method(func: Callable[..., Any], owner: type) -> Callable[..., Any]:
 
     setattr(checked_method, "__typedeqx_checked__", True)
     # For `call_dimensions` (summaries): the plan of a class, built on first use.
-    setattr(checked_method, "__typedeqx_plan__", lambda cls: plans.get(cls) or bind(cls))
+    setattr(
+        checked_method, "__typedeqx_plan__", lambda cls: plans.get(cls) or bind(cls)
+    )
     return checked_method
 
 

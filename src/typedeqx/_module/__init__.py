@@ -7,10 +7,10 @@ contract machinery (`_contracts`) is built on it.
 
 from ._abstract import AbstractClassVar as AbstractClassVar
 from ._abstract import AbstractVar as AbstractVar
+from ._descriptor import MethodDescriptor as MethodDescriptor
 from ._field import field as field
 from ._field import static_field as static_field
 from ._method import BoundMethod as BoundMethod
-from ._descriptor import MethodDescriptor as MethodDescriptor
 from ._module import Module as Module
 from ._wrapper import Partial as Partial
 from ._wrapper import module_update_wrapper as module_update_wrapper

@@ -42,7 +42,7 @@ class BoundMethod(Module, _CallsFunc, Generic[_R]):
     @property
     def __wrapped__(self) -> Callable[..., _R]:
         """The plain Python bound method."""
-        get = getattr(self.__func__, "__get__")
+        get = self.__func__.__get__
         return cast(Callable[..., _R], get(self.__self__, type(self.__self__)))
 
     @property

@@ -24,13 +24,13 @@ import jax.tree_util as jtu
 
 from .._errors import FrozenFieldError, ModuleError, UndeclaredFieldError
 from ._abstract import Kind, abstract_members, raise_unresolved, split_abstract
-from ._descriptor import MethodDescriptor, wants_wrapping
 from ._checks import (
     check_not_own_method,
     warn_if_transformed,
     warn_post_init_ignored,
     warn_static_arrays,
 )
+from ._descriptor import MethodDescriptor, wants_wrapping
 from ._field import CONVERTER, STATIC
 from ._flatten import WRAPPER_FIELD_NAMES, register_module_pytree
 
@@ -84,7 +84,7 @@ def _has_generated_init(cls: type, namespace: dict[str, Any]) -> bool:
     for kls in cls.__mro__[1:-1]:
         if "__typedeqx_user_init__" in kls.__dict__:
             return not kls.__dict__["__typedeqx_user_init__"]
-        if getattr(kls, "__init__") is not object.__init__:
+        if getattr(kls, "__init__") is not object.__init__:  # noqa: B009 (mypy: misc)
             return False
     return True
 
@@ -211,7 +211,7 @@ class _ModuleMeta(abc.ABCMeta):
     def __signature__(cls) -> inspect.Signature:
         """The signature of `__init__` without `self`, so that `inspect.signature`
         and `help` show how to construct the class."""
-        signature = inspect.signature(getattr(cls, "__init__"))
+        signature = inspect.signature(getattr(cls, "__init__"))  # noqa: B009
         parameters = list(signature.parameters.values())[1:]
         return signature.replace(parameters=parameters)
 

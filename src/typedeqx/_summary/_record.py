@@ -35,7 +35,9 @@ from .._contracts import (
 )
 from .._module import MethodDescriptor, Module
 from .._transform import filter_eval_shape
-from ._table import Summary, SummaryRow as Row
+from ._table import Summary
+from ._table import SummaryRow as Row
+
 
 def _batch_tracer() -> type | None:
     # The only private JAX name here: what tells a vmapped value apart.
@@ -229,7 +231,9 @@ def _hooked(classes: set[type]) -> Iterator[None]:
             if entry is None:
                 original = cls.__dict__["__call__"]
                 entry = _patched[cls] = [original, 0]
-                setattr(cls, "__call__", MethodDescriptor(_recording(original.__func__)))
+                setattr(
+                    cls, "__call__", MethodDescriptor(_recording(original.__func__))
+                )
             entry[1] += 1
     try:
         yield

@@ -152,10 +152,14 @@ class Summary:
         columns = self._columns()
         table = Table(caption=self.footer(), caption_justify="left")
         for i in columns:
-            table.add_column(_HEADERS[i], justify="right" if _HEADERS[i] in _RIGHT else "left")
+            table.add_column(
+                _HEADERS[i], justify="right" if _HEADERS[i] in _RIGHT else "left"
+            )
         for row in self.rows:
             cells = row.cells()
-            table.add_row(*(cells[i] for i in columns), style="red" if row.failed else None)
+            table.add_row(
+                *(cells[i] for i in columns), style="red" if row.failed else None
+            )
         return table
 
     def __rich__(self) -> Any:

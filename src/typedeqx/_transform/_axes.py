@@ -127,7 +127,9 @@ def split_output(out: Any, out_axes: Any) -> tuple[list[Any], list[Any], Any]:
     (structure, axes and non-array leaves), checking that only arrays are mapped."""
     leaves, treedef = jtu.tree_flatten(out)
     axes = resolve_axes(out_axes, out, "out_axes")
-    for i, (path_leaf, axis) in enumerate(zip(jtu.tree_flatten_with_path(out)[0], axes)):
+    for i, (path_leaf, axis) in enumerate(
+        zip(jtu.tree_flatten_with_path(out)[0], axes)
+    ):
         path, leaf = path_leaf
         if axis is None or is_array(leaf):
             continue

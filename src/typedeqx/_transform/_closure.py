@@ -13,8 +13,8 @@ from typing import Any, ParamSpec, TypeVar, cast
 import jax
 import jax.core
 
-from .._module import Module, field
 from .._errors import TransformError
+from .._module import Module, field
 from ._common import (
     TreeSplit,
     describe_leaf,

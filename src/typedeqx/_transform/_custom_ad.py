@@ -204,7 +204,11 @@ class filter_custom_vjp:
             return out, (out, residuals)
 
         def new_bwd(
-            saved: Any, grad_out: Any, perturbed: Any, vjp_arg: Any, *args: Any,
+            saved: Any,
+            grad_out: Any,
+            perturbed: Any,
+            vjp_arg: Any,
+            *args: Any,
             **kwargs: Any,
         ) -> Any:
             del perturbed

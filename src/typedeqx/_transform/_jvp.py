@@ -30,7 +30,10 @@ def _trace_of(x: Any) -> Any:
 
 
 def filter_jvp(
-    fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], **kwargs: Any
+    fn: Callable[..., Any],
+    primals: Sequence[Any],
+    tangents: Sequence[Any],
+    **kwargs: Any,
 ) -> tuple[Any, Any]:
     """Jacobian-vector product of `fn(*primals, **kwargs)`, as `jax.jvp`.
 

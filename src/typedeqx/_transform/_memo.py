@@ -171,7 +171,9 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
     for k, (path, tp, length) in enumerate(containers):
         v = _name(path)
         assign = f"    {v} = {_name(path[:-1])}[{path[-1]}]"
-        test = f"type({v}) is not _t{k}" + (f" or len({v}) != {length}" if tp is tuple else "")
+        test = f"type({v}) is not _t{k}" + (
+            f" or len({v}) != {length}" if tp is tuple else ""
+        )
         make_body.append(assign)
         match_body += [assign, f"    if {test}:", "        return None"]
     tokens, parts, entries = [], [], []
@@ -199,7 +201,10 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
             entries.append(f"id({v}): e{i}")
         elif kind == _ARRAY:
             make_body.append(f"    t{i} = type({v})")
-            match_body += [f"    if type({v}) is not tokens[{i}]:", "        return None"]
+            match_body += [
+                f"    if type({v}) is not tokens[{i}]:",
+                "        return None",
+            ]
             parts.append(f"({v},)")
         else:
             make_body.append(f"    t{i} = {v}")

@@ -68,9 +68,7 @@ class SharedCache(Generic[_V]):
     """A bounded LRU registry from keys to per-key state."""
 
     def __init__(self) -> None:
-        self._entries: collections.OrderedDict[Hashable, _V] = (
-            collections.OrderedDict()
-        )
+        self._entries: collections.OrderedDict[Hashable, _V] = collections.OrderedDict()
 
     def get(self, key: Hashable | None, make: Callable[[], _V]) -> _V:
         """The state for `key`, made by `make()` on first use; a fresh, unshared

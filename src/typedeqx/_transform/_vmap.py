@@ -29,9 +29,7 @@ class _VmapWrapper(TransformWrapper):
         axis_size: int | None,
         vmapkwargs: dict[str, Any],
     ) -> None:
-        super().__init__(
-            fun, (in_axes, out_axes, axis_name, axis_size, vmapkwargs)
-        )
+        super().__init__(fun, (in_axes, out_axes, axis_name, axis_size, vmapkwargs))
         self._fun = fun
         self._in_axes = in_axes
         self._out_axes = out_axes

@@ -72,7 +72,9 @@ def _leaf_rule(step: str) -> Callable[..., Any]:
     """The rule for a step that ends the path (evaluating, or the abstract
     evaluation or lowering that `jit` does)."""
 
-    def rule(*xs: Any, stack: Any, prefix: str, intermediates: Any, announce: Any) -> Any:
+    def rule(
+        *xs: Any, stack: Any, prefix: str, intermediates: Any, announce: Any
+    ) -> Any:
         _say(stack + (step,), prefix, announce)
         return xs
 
@@ -80,7 +82,12 @@ def _leaf_rule(step: str) -> Callable[..., Any]:
 
 
 def _jvp(
-    primals: Any, tangents: Any, *, stack: Any, prefix: str, intermediates: bool,
+    primals: Any,
+    tangents: Any,
+    *,
+    stack: Any,
+    prefix: str,
+    intermediates: bool,
     announce: Any,
 ) -> Any:
     if intermediates:
@@ -97,7 +104,11 @@ def _jvp(
 
 
 def _transpose(
-    cts: Any, *primals: Any, stack: Any, prefix: str, intermediates: bool,
+    cts: Any,
+    *primals: Any,
+    stack: Any,
+    prefix: str,
+    intermediates: bool,
     announce: Any,
 ) -> Any:
     stack = stack + ("transpose",)
@@ -111,7 +122,12 @@ def _transpose(
 
 
 def _batch(
-    xs: Any, dims: Any, *, stack: Any, prefix: str, intermediates: bool,
+    xs: Any,
+    dims: Any,
+    *,
+    stack: Any,
+    prefix: str,
+    intermediates: bool,
     announce: Any,
 ) -> Any:
     stack = stack + ("vmap",)

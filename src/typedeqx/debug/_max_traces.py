@@ -3,7 +3,6 @@ which under `jit` is how often it is traced (compiled)."""
 
 import functools
 import inspect
-import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, PRNGKeyArray, Shaped
+from jaxtyping import Array, Shaped
 
 from .._contracts import checked, describe
 from .._module import Module, field
@@ -91,7 +91,9 @@ def _pool_axis(
     if long_count:
         parts.append(reduce(rows[:, :split].reshape(len(rows), long_count, short + 1)))
     if target > long_count:
-        parts.append(reduce(rows[:, split:].reshape(len(rows), target - long_count, short)))
+        parts.append(
+            reduce(rows[:, split:].reshape(len(rows), target - long_count, short))
+        )
     pooled = jnp.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
     return jnp.moveaxis(pooled.reshape(*moved.shape[:-1], target), -1, axis)
 

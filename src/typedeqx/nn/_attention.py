@@ -255,8 +255,7 @@ def _check_positive(name: str, value: Any) -> None:
 def _check_size(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(
-            f"MultiheadAttention({name}=...) must be a non-negative int; got "
-            f"{value!r}."
+            f"MultiheadAttention({name}=...) must be a non-negative int; got {value!r}."
         )
 
 

@@ -9,10 +9,10 @@ import jax.lax as lax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from .._module import field
 from .._contracts import checked
+from .._module import field
 from ._misc import ArrayIn, default_floating_dtype
-from ._stateful import State, StateIndex, StatefulLayer
+from ._stateful import State, StatefulLayer, StateIndex
 
 _Stats = tuple[Float[Array, " input_size"], Float[Array, " input_size"]]
 
@@ -98,7 +98,10 @@ class BatchNorm(StatefulLayer):
             self.ema_state_index = StateIndex((empty, empty))
         else:
             self.batch_counter = StateIndex(jnp.array(0))
-            zeros, ones = jnp.zeros((input_size,), dtype), jnp.ones((input_size,), dtype)
+            zeros, ones = (
+                jnp.zeros((input_size,), dtype),
+                jnp.ones((input_size,), dtype),
+            )
             self.batch_state_index = StateIndex((zeros, ones))
         self.axis_name = axis_name
         self.inference = inference
@@ -192,7 +195,11 @@ class BatchNorm(StatefulLayer):
 def _validate(input_size: Any, mode: Any, eps: Any, momentum: Any) -> None:
     if mode not in ("ema", "batch"):
         raise ValueError(f"BatchNorm(mode=...) must be 'ema' or 'batch'; got {mode!r}.")
-    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
+    if (
+        isinstance(input_size, bool)
+        or not isinstance(input_size, int)
+        or input_size < 1
+    ):
         raise ValueError(
             f"BatchNorm(input_size=...) must be a positive int; got {input_size!r}."
         )

@@ -13,8 +13,8 @@ from ._kernel import check_groups, check_input, init_kernel
 from ._misc import ArrayIn
 from ._spatial import (
     Padding,
-    Pairs,
     PaddingLike,
+    Pairs,
     check_window_fits,
     padding_mode_of,
     padding_of,

@@ -15,7 +15,9 @@ from ._spatial import check_rank, positive_int
 _INPUT = 'Inexact[Array, "in_channels *spatial"]'
 
 
-def init_uniform(key: PRNGKeyArray, shape: tuple[int, ...], dtype: Any, limit: float) -> Array:
+def init_uniform(
+    key: PRNGKeyArray, shape: tuple[int, ...], dtype: Any, limit: float
+) -> Array:
     """Uniform in [-limit, limit]; for a complex dtype, real and imaginary parts are
     drawn independently (from two keys split from `key`), as Equinox does."""
     if jnp.issubdtype(dtype, jnp.complexfloating):
@@ -40,7 +42,9 @@ def init_kernel(
     dtype = default_floating_dtype() if dtype is None else dtype
     wkey, bkey = jr.split(key)
     limit = 1 / math.sqrt(in_per_group * math.prod(kernel_size))
-    weight = init_uniform(wkey, (out_channels, in_per_group, *kernel_size), dtype, limit)
+    weight = init_uniform(
+        wkey, (out_channels, in_per_group, *kernel_size), dtype, limit
+    )
     bias_shape = (out_channels,) + (1,) * len(kernel_size)
     bias = init_uniform(bkey, bias_shape, dtype, limit) if use_bias else None
     return weight, bias
@@ -49,7 +53,10 @@ def init_kernel(
 def check_groups(layer: str, in_channels: int, out_channels: int, groups: Any) -> int:
     """`groups`, checked to divide both channel counts."""
     count = positive_int(layer, "groups", groups)
-    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+    for name, channels in (
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+    ):
         if channels % count:
             raise ValueError(
                 f"{layer}(groups=...) must divide {name}; got groups={count} and "

@@ -6,9 +6,8 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Inexact, PRNGKeyArray, Shaped
 
+from .._contracts import ShapeError, argument_error, checked
 from .._module import Module, field
-from .._contracts import checked
-from .._contracts import ShapeError, argument_error
 from ._misc import ArrayIn, default_floating_dtype, uniform_fan_in
 
 

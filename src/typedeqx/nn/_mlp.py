@@ -9,9 +9,9 @@ import jax.random as jr
 import jax.tree_util as jtu
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from .._contracts import checked
 from .._filters import is_array
 from .._module import Module, field
-from .._contracts import checked
 from .._transform import filter_vmap
 from ._linear import Linear
 from ._misc import ArrayIn, default_floating_dtype

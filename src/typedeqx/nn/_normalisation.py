@@ -270,7 +270,10 @@ class GroupNorm(Module):
         state: Any = _NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Float[Array, "channels *spatial"] | tuple[Float[Array, "channels *spatial"], Any]:
+    ) -> (
+        Float[Array, "channels *spatial"]
+        | tuple[Float[Array, "channels *spatial"], Any]
+    ):
         """**Arguments:**
 
         - `x`: input of shape `(channels, *spatial)`.

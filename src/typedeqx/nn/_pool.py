@@ -6,12 +6,20 @@ from typing import Any
 
 import jax.lax as lax
 import jax.numpy as jnp
-from jaxtyping import Array, Inexact, Num, PRNGKeyArray, Shaped
+from jaxtyping import Array, Inexact, Num, Shaped
 
 from .._contracts import checked
 from .._module import Module, field
 from ._misc import ArrayIn
-from ._spatial import Pairs, check_rank, check_window_fits, pairs_of, per_axis, positive_int
+from ._spatial import (
+    Pairs,
+    check_rank,
+    check_window_fits,
+    pairs_of,
+    per_axis,
+    positive_int,
+)
+
 _INPUT = 'Shaped[Array, "channels *spatial"]'
 
 
@@ -110,7 +118,10 @@ def _reduce_windows(pool: Pool, x: Any) -> Array:
 
 
 def _ceil_padding(
-    sizes: tuple[int, ...], pads: Pairs, kernel: tuple[int, ...], stride: tuple[int, ...]
+    sizes: tuple[int, ...],
+    pads: Pairs,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
 ) -> Pairs:
     # Where the windows do not tile the padded axis exactly, one more stride of
     # padding at the end makes room for a last, partial window.

@@ -46,9 +46,7 @@ class RotaryPositionalEmbedding(Module):
     theta: float | int = field(static=True)
     dtype: Any = field(static=True)
 
-    def __init__(
-        self, embedding_size: int, theta: float = 10_000.0, dtype: Any = None
-    ):
+    def __init__(self, embedding_size: int, theta: float = 10_000.0, dtype: Any = None):
         """**Arguments:**
 
         - `embedding_size`: the number of channels of each position, a non-negative

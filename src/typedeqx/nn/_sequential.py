@@ -5,8 +5,8 @@ from typing import Any, overload
 
 import jax.random as jr
 
-from .._module import Module
 from .._contracts import checked
+from .._module import Module
 from ._stateful import StatefulLayer
 
 
@@ -83,7 +83,9 @@ class Sequential(StatefulLayer):
             return Sequential(self.layers[i])
         if isinstance(i, int):
             return self.layers[i]
-        raise TypeError(f"Sequential indices must be int or slice; got {type(i).__name__}.")
+        raise TypeError(
+            f"Sequential indices must be int or slice; got {type(i).__name__}."
+        )
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -60,7 +60,9 @@ def padding_of(layer: str, value: Any, num_spatial_dims: int) -> Padding:
         return value.upper()
     pairs = _pairs(value, num_spatial_dims)
     if pairs is None:
-        raise _padding_error(layer, value, num_spatial_dims, "'SAME', 'SAME_LOWER', 'VALID', ")
+        raise _padding_error(
+            layer, value, num_spatial_dims, "'SAME', 'SAME_LOWER', 'VALID', "
+        )
     return pairs
 
 

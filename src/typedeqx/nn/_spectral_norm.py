@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._module import field
 from .._contracts import checked
+from .._module import field
 from .._tree import tree_at
-from ._stateful import State, StateIndex, StatefulLayer
+from ._stateful import State, StatefulLayer, StateIndex
 
 _Layer = TypeVar("_Layer")
 

@@ -157,7 +157,9 @@ class State:
         """
         state = self._live()
         leaves = jtu.tree_leaves(pytree, is_leaf=_is_index)
-        return State._from_dict({x.marker: state[x.marker] for x in leaves if _is_index(x)})
+        return State._from_dict(
+            {x.marker: state[x.marker] for x in leaves if _is_index(x)}
+        )
 
     def update(self, substate: "State") -> "State":
         """Writes back every value of `substate` (as made by `substate`); `self`

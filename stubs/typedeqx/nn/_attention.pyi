@@ -6,8 +6,8 @@ from jax.typing import DTypeLike
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .. import Module
-from ._dropout import Dropout
 from . import Linear
+from ._dropout import Dropout
 
 _ArrayIn: TypeAlias = Array | np.ndarray[Any, Any]
 ProcessHeads: TypeAlias = Callable[[Array, Array, Array], tuple[Array, Array, Array]]
