@@ -40,7 +40,13 @@ class PlainLinear(typedeqx.Module):
     use_bias: bool = typedeqx.field(static=True)
 
     __init__ = typedeqx.nn.Linear.__init__
-    __call__ = typedeqx.nn.Linear.__dict__["__call__"].__func__.__wrapped__
+    # The function `@checked` wraps (a method is a plain function in the class
+    # `__dict__` now; older versions held a descriptor with `__func__`).
+    __call__ = getattr(
+        typedeqx.nn.Linear.__dict__["__call__"],
+        "__func__",
+        typedeqx.nn.Linear.__dict__["__call__"],
+    ).__wrapped__
 
 
 def _no_work(self: Any, x: Any, *, key: Any = None) -> Any:

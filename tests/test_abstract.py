@@ -20,8 +20,9 @@ class Shape(eqx.Module):
 def test_unresolved_members_are_named():
     with pytest.raises(
         eqx.ModuleError,
-        match=r"Cannot instantiate abstract module Shape.*name \(Abstract"
-        r"ClassVar\), sides \(AbstractVar\)",
+        match=r"Can't instantiate abstract class Shape with abstract class "
+        r"attributes \{'name'\} and abstract attributes \{'sides'\}: it does not "
+        r"provide name \(AbstractClassVar\), sides \(AbstractVar\)",
     ):
         Shape()
 

@@ -73,14 +73,16 @@ def test_errors_carry_structured_sources():
     assert (source.kind, source.name, source.value) == ("field", "weight", "f32[2,3]")
 
 
-def test_a_static_field_source_gives_the_surgery_hint():
+def test_a_static_field_source_gives_no_guessed_surgery_hint():
+    # No field of either module disagrees with its own static configuration, so
+    # nothing shows that a sub-layer was swapped: no hint is better than a guess.
     wrapper = Wrapper(Affine(ones(2, 3)), out=2)
     swapped = eqx.tree_at(lambda w: w.inner, wrapper, Affine(ones(5, 3)))
     with pytest.raises(eqx.ShapeError) as info:
         swapped(ones(3))
     error = info.value
     assert error.bound_by["out"].kind == "static field"
-    assert "comes from the static field Wrapper.out" in error.hint
+    assert error.hint is None
     assert "(bound by static field out)" in str(error)
 
 

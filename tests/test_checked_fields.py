@@ -112,7 +112,17 @@ def test_nested_module_field_is_checked_as_instance():
         Outer(a, (a, 1))
 
 
-def test_subclass_is_checked_with_its_added_fields():
+def test_undecorated_subclass_keeps_only_the_inherited_field_contracts():
+    class Scaled(Affine):  # not decorated: its own field is the user's code
+        scale: Float[Array, " out_features"]
+
+    Scaled(ones(2, 3), ones(2), ones(3))  # `scale` is not under contract
+    with pytest.raises(ShapeError, match="field bias"):
+        Scaled(ones(2, 3), ones(3), ones(2))
+
+
+def test_decorated_subclass_is_checked_with_its_added_fields():
+    @checked
     class Scaled(Affine):
         scale: Float[Array, " out_features"]
 

@@ -133,7 +133,8 @@ def test_self_return_annotation():
         M(ones(2)).wrong()
 
 
-def test_subclass_methods_and_overrides_are_checked():
+def test_decorated_subclass_methods_and_overrides_are_checked():
+    @checked
     class Scaled(Linear):
         scale: Float[Array, " out_features"]
 

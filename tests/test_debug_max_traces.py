@@ -93,7 +93,7 @@ def test_message_names_the_argument_and_limit():
 
     f(jnp.array(1.0), jnp.array(2.0))
     with pytest.raises(
-        RuntimeError, match=r"at most 1 times(.|\n)*'second'(.|\n)*f32\[2\]"
+        RuntimeError, match=r"can only be traced 1 times(.|\n)*'second'(.|\n)*f32\[2\]"
     ):
         f(jnp.array(1.0), jnp.ones(2))
 

@@ -1,6 +1,8 @@
 """`Enumeration`: members, comparison, `where`, `promote`, indexing, errors; and
 the same behaviour as Equinox's (each differential test runs on both libraries)."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -282,3 +284,27 @@ def test_a_member_must_be_a_string():
 
         class Bad(typedeqx.Enumeration):
             count = 3
+
+
+def test_iterating_an_enumeration_is_a_value_error(lib):
+    Colour = _colours(lib)
+    with pytest.raises(ValueError):
+        list(Colour)
+    with pytest.raises(ValueError):
+        Colour["red"]
+
+
+def test_iteration_and_lookup_by_name_say_what_to_do_instead():
+    Colour = _colours(typedeqx)
+    message = (
+        "Cannot iterate over enumeration _colours.<locals>.Colour: an enumeration is "
+        "not a sequence. Its members are ['red', 'blue', 'green']; refer to one as "
+        "`_colours.<locals>.Colour.<member>`."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        for _ in Colour:
+            pass
+    with pytest.raises(
+        ValueError, match=re.escape("use `getattr(_colours.<locals>.Colour, 'red')`")
+    ):
+        Colour["red"]

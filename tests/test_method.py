@@ -69,3 +69,75 @@ def test_signature_name_and_equality():
     with pytest.raises(TypeError):  # holds an array, so unhashable, as in Equinox
         hash(s.double)
     assert "bound method" in repr(s.double)
+
+
+def test_methods_are_plain_functions_in_the_class_dict():
+    assert inspect.isfunction(Scale.__dict__["__call__"])
+    assert inspect.isfunction(Scale.__dict__["double"])
+    assert Scale.__dict__["double"] is Scale.double
+
+
+def _wrapping_library(lib):
+    """What libraries built on Equinox do: wrap each subclass's methods in
+    `__init_subclass__` (here, to log the calls)."""
+    log = []
+
+    def logged(method):
+        def wrapper(self, *args, **kwargs):
+            log.append(method.__name__)
+            return method(self, *args, **kwargs)
+
+        wrapper.__name__ = method.__name__
+        return wrapper
+
+    class Bijector(lib.Module):
+        def __init_subclass__(cls, **kwargs):
+            super().__init_subclass__(**kwargs)
+            for name in ("forward", "inverse"):
+                if name in cls.__dict__:
+                    setattr(cls, name, logged(cls.__dict__[name]))
+
+    class Shift(Bijector):
+        shift: jax.Array
+
+        def forward(self, x):
+            return x + self.shift
+
+        def inverse(self, y):
+            return y - self.shift
+
+    return Shift, log
+
+
+def test_methods_wrapped_in_init_subclass_stay_pytrees():
+    eqx_ref = pytest.importorskip("equinox")
+    results = []
+    for lib in (eqx, eqx_ref):
+        Shift, log = _wrapping_library(lib)
+        shift = Shift(jnp.array(2.0))
+        forward = shift.forward
+        assert isinstance(forward, lib.Module)  # a bound-method PyTree
+        assert jtu.tree_leaves(forward) == [shift.shift]
+        y = lib.filter_jit(lambda f, x: f(x))(forward, jnp.array(1.0))
+        x = shift.inverse(y)
+        results.append((float(y), float(x), log))
+    assert results[0] == results[1] == (3.0, 1.0, ["forward", "inverse"])
+
+
+def test_a_method_set_on_the_class_later_binds_as_a_pytree():
+    class Later(eqx.Module):
+        factor: jax.Array
+
+    def triple(self, x):
+        return 3 * self.factor * x
+
+    Later.triple = triple
+    later = Later(jnp.array(2.0))
+    assert jtu.tree_leaves(later.triple) == [later.factor]
+    assert float(later.triple(jnp.array(1.0))) == 6.0
+
+
+def test_dunder_methods_other_than_call_are_ordinary():
+    s = Scale(jnp.array(1.0))
+    assert not isinstance(s.__repr__, eqx.Module)
+    assert isinstance(s.__call__, eqx.Module)

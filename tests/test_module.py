@@ -103,7 +103,7 @@ def test_unset_field_is_an_error_naming_it():
         def __init__(self):
             self.a = 1
 
-    with pytest.raises(eqx.ModuleError, match=r"without setting field 'b'"):
+    with pytest.raises(eqx.ModuleError, match=r"Field 'b' was not initialized\. Forgetful\.__init__ finished without setting it"):
         Forgetful()
 
 

@@ -48,7 +48,7 @@ CASES = [
     ("GRUCell", "size", (ones(5), H), "input", "input_size=3"),
     ("GRUCell", "size", (ones(3), ones(5)), "hidden", "hidden_size=4"),
     ("GRUCell", "rank", (ones(7, 3), H), "input", "input_size"),
-    ("GRUCell", "dtype", (ones(3, dtype=jnp.int32), H), "input", "float dtype"),
+    ("GRUCell", "dtype", (ones(3, dtype=jnp.int32), H), "input", "dtype, got i32"),
     ("LSTMCell", "size", (ones(5), (H, H)), "input", "input_size=3"),
     ("LSTMCell", "size", (ones(3), (H, ones(5))), "hidden", "hidden_size=4"),
     ("LSTMCell", "rank", (ones(3), (ones(7, 4), H)), "hidden", "hidden_size"),

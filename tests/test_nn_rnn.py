@@ -152,3 +152,30 @@ def test_random_shapes(name, sizes, xshape, hshape):
     else:
         with pytest.raises(eqx.ShapeError):
             cell(x, hidden)
+
+
+def _complex(key, shape):
+    re_key, im_key = jr.split(key)
+    return jax.lax.complex(jr.normal(re_key, shape), jr.normal(im_key, shape))
+
+
+@pytest.mark.parametrize("name", ["GRUCell", "LSTMCell"])
+def test_complex_cells_match_equinox_in_values_and_gradients(getkey, name):
+    key = getkey()
+    ours = getattr(eqx.nn, name)(3, 4, dtype=jnp.complex64, key=key)
+    theirs = getattr(eqx_ref.nn, name)(3, 4, dtype=jnp.complex64, key=key)
+    assert ours.weight_ih.dtype == jnp.complex64
+    fields = GRU_FIELDS if name == "GRUCell" else LSTM_FIELDS
+    assert_same_fields(ours, theirs, *fields)
+    x = _complex(getkey(), (3,))
+    h = _complex(getkey(), (4,))
+    state = (h, _complex(getkey(), (4,))) if name == "LSTMCell" else h
+    assert_same_output(ours(x, state), theirs(x, state))
+
+    def loss(cell, x, state):
+        out = cell(x, state)
+        return sum(jnp.sum(jnp.abs(o) ** 2) for o in jax.tree_util.tree_leaves(out))
+
+    our_grads = eqx.filter_grad(loss)(ours, x, state)
+    their_grads = eqx_ref.filter_grad(loss)(theirs, x, state)
+    assert_same_fields(our_grads, their_grads, *fields)

@@ -11,6 +11,7 @@ import pytest
 
 import typedeqx as eqx
 from helpers import ones
+from parity import assert_same_output
 
 equinox = pytest.importorskip("equinox")
 
@@ -150,3 +151,44 @@ def test_bad_configuration(getkey, kwargs, name):
     args = dict(weight_name="weight") | kwargs
     with pytest.raises(ValueError, match=name):
         eqx.nn.SpectralNorm(eqx.nn.Linear(3, 2, key=getkey()), key=getkey(), **args)
+
+
+def _loss_and_grads(lib, model, state, x):
+    params, static = lib.partition(model, lib.is_inexact_array)
+
+    def loss(params, x):
+        y, new = lib.combine(params, static)(x, state)
+        weights = jnp.linspace(-1.0, 2.0, y.size).reshape(y.shape)
+        return jnp.sum(y.astype(jnp.float32) * weights), new
+
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(params, x)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16])
+@pytest.mark.parametrize("inference", [False, True])
+def test_gradients_same_as_equinox(getkey, dtype, inference):
+    # Bit-identical loss, gradients (weight, bias, input) and State over steps.
+    key, lkey = getkey(), getkey()
+    ours, state = eqx.nn.make_with_state(eqx.nn.SpectralNorm)(
+        eqx.nn.Conv1d(3, 4, 2, dtype=dtype, key=lkey),
+        "weight",
+        2,
+        inference=inference,
+        key=key,
+    )
+    theirs, eq_state = equinox.nn.make_with_state(equinox.nn.SpectralNorm)(
+        equinox.nn.Conv1d(3, 4, 2, dtype=dtype, key=lkey),
+        "weight",
+        2,
+        inference=inference,
+        key=key,
+    )
+    for _ in range(2):
+        x = jr.normal(getkey(), (3, 6), dtype)
+        (value, state), grads = _loss_and_grads(eqx, ours, state, x)
+        (eq_value, eq_state), eq_grads = _loss_and_grads(equinox, theirs, eq_state, x)
+        assert_same_output(
+            [value, *jtu.tree_leaves(grads)], [eq_value, *jtu.tree_leaves(eq_grads)]
+        )
+        assert_same_output(jtu.tree_leaves(state), jtu.tree_leaves(eq_state))
+    assert len(jtu.tree_leaves(grads)) == 3

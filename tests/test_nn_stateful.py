@@ -146,3 +146,33 @@ def test_same_initial_state_as_equinox(getkey):
         assert len(a) == len(b)
         assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(a, b))
         assert tree_allclose(jtu.tree_leaves(ours), jtu.tree_leaves(theirs))
+
+
+def test_deleted_initial_state_keeps_its_shapes_and_dtypes():
+    # A layer checks the State it is given against these (see _state_contract.py).
+    model, _ = eqx.nn.make_with_state(Two)()
+    assert repr(model.a.index.init) == "_Deleted(spec=i32[])"
+    bn, _ = eqx.nn.make_with_state(eqx.nn.BatchNorm)(3, "b", mode="batch")
+    assert repr(bn.batch_state_index.init) == "_Deleted(spec=(f32[3], f32[3]))"
+    # Still no leaves, and two models built the same way share one structure, so
+    # compiled code is shared between them.
+    other, _ = eqx.nn.make_with_state(Two)()
+    assert jtu.tree_leaves(model) == []
+    assert jtu.tree_structure(model) == jtu.tree_structure(other)
+    # Deleting twice keeps the first record.
+    assert eqx.nn.delete_init_state(model) == model
+
+
+def test_a_user_layer_given_another_models_state_gets_a_key_error_that_says_why():
+    # A user's own stateful layer reads its State with `state.get`; Equinox raises a
+    # bare KeyError: 'Counter.index'.
+    model, _ = eqx.nn.make_with_state(Counter)()
+    _, other = eqx.nn.make_with_state(Two)()
+    with pytest.raises(KeyError) as info:
+        model(jnp.array(1), other)
+    assert str(info.value) == (
+        "State.get: no entry 'Counter.index' in this State (it holds 'Two.a.index', "
+        "'Two.b.index'): it was made for another model. Pass the State made "
+        "together with this model by `eqx.nn.make_with_state`, or the State its "
+        "previous call returned."
+    )

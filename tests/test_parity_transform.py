@@ -126,11 +126,11 @@ def test_wrapper_value_equality():
 
 
 def test_shared_cache_is_bounded():
-    from typedeqx._transform import _jit, _shared
+    from typedeqx._transform import _compile_cache, _jit
 
-    for _ in range(_shared.MAX_ENTRIES + 5):
+    for _ in range(_compile_cache.MAX_ENTRIES + 5):
         eqx.filter_jit(lambda x: x)
-    assert len(_jit._REGISTRY) <= _shared.MAX_ENTRIES
+    assert len(_jit._REGISTRY) <= _compile_cache.MAX_ENTRIES
 
 
 class _Ref(eqx.Module):

@@ -12,6 +12,7 @@ PUBLIC = {
         # module core
         "Module", "field", "AbstractVar", "AbstractClassVar",
         "static_field", "Partial", "module_update_wrapper",
+        "StrictConfig",
         # filters
         "is_array", "is_array_like", "is_inexact_array", "is_inexact_array_like",
         "filter", "partition", "combine",
@@ -33,7 +34,7 @@ PUBLIC = {
         "tree_serialise_leaves", "tree_deserialise_leaves",
         "default_serialise_filter_spec", "default_deserialise_filter_spec",
         "CheckpointError", "error_if", "branched_error_if", "EquinoxRuntimeError",
-        "EquinoxTracetimeError", "clear_caches",
+        "EquinoxTracetimeError", "clear_caches", "ValueCheckError",
         # layers
         "nn",
         # enumerations, debugging
@@ -95,6 +96,7 @@ def test_error_hierarchy():
 
     assert issubclass(typedeqx.ShapeError, jaxtyping.TypeCheckError)
     assert issubclass(typedeqx.ShapeError, TypeError)
+    assert issubclass(typedeqx.ShapeError, ValueError)  # as Equinox's layers raise
     assert issubclass(typedeqx.FrozenFieldError, AttributeError)
     assert issubclass(typedeqx.TreeError, ValueError)
     assert issubclass(typedeqx.ModuleError, TypeError)

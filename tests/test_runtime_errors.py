@@ -157,3 +157,68 @@ def test_clear_caches_runs():
     eqx.error_if(jnp.ones(1), jnp.ones(1) > 5, "m")
     eqx.clear_caches()
     assert np.array_equal(eqx.error_if(jnp.ones(1), jnp.ones(1) > 5, "m"), jnp.ones(1))
+
+
+@LIBS
+@pytest.mark.parametrize("nested", [False, True], ids=["vmap", "vmap-of-vmap"])
+def test_vmap_names_the_failing_batch_index(lib, nested):
+    # Both raise their runtime error with the message; typedeqx also says which
+    # batch element failed (Equinox 0.13.8 does not).
+    def f(y):
+        return lib.error_if(y, y < 0, "y must be >= 0")
+
+    if nested:
+        fn, arg = jax.vmap(jax.vmap(f)), jnp.array([[1.0, 2.0], [3.0, -1.0]])
+    else:
+        fn, arg = jax.vmap(f), jnp.array([1.0, -1.0, 2.0, -3.0])
+    with pytest.raises(lib.EquinoxRuntimeError) as info:
+        jax.block_until_ready(lib.filter_jit(fn)(arg))
+    assert "y must be >= 0" in str(info.value)
+    if lib is eqx:
+        index, count, size = ((1, 1), 1, 4) if nested else ((1,), 2, 4)
+        assert (
+            f"Batch index {index} had error ({count} of {size} batch elements "
+            "failed; the first shown, vmap axes outermost first)."
+        ) in str(info.value)
+
+
+def test_branched_error_if_under_vmap_names_batch_index():
+    def f(y):
+        return eqx.branched_error_if(y, y < 0, jnp.where(y < -5, 1, 0), ["neg", "very"])
+
+    with pytest.raises(eqx.EquinoxRuntimeError) as info:
+        eqx.filter_jit(jax.vmap(f))(jnp.array([1.0, -1.0, -9.0]))
+    assert str(info.value).startswith(
+        "very\n\nBatch index (1,) had error (2 of 3 batch elements failed; the "
+        "first shown, vmap axes outermost first)."
+    )
+
+
+def test_no_batch_note_without_vmap():
+    with pytest.raises(eqx.EquinoxRuntimeError) as info:
+        eqx.filter_jit(lambda y: eqx.error_if(y, y < 0, "neg"))(jnp.array([-1.0]))
+    assert "Batch index" not in str(info.value)
+
+
+@LIBS
+def test_filter_jit_failure_logs_nothing(lib, capfd, caplog):
+    # JAX logs `jax.pure_callback failed` with a traceback when a callback raises;
+    # for error_if's own error, neither library lets that reach stderr.
+    f = lib.filter_jit(lambda y: lib.error_if(y, y < 0, "quiet please"))
+    with caplog.at_level("DEBUG"):
+        with pytest.raises(lib.EquinoxRuntimeError, match="quiet please"):
+            f(jnp.array([-1.0]))
+    out, err = capfd.readouterr()
+    assert "pure_callback failed" not in err + out
+    assert not [r for r in caplog.records if "pure_callback failed" in r.getMessage()]
+
+
+def test_other_callback_failures_are_still_logged(caplog):
+    def boom(y):
+        raise KeyError("not ours")
+
+    f = jax.jit(lambda y: jax.pure_callback(boom, jax.ShapeDtypeStruct((), y.dtype), y))
+    with caplog.at_level("ERROR", logger="jax._src.callback"):
+        with pytest.raises(jax.errors.JaxRuntimeError, match="not ours"):
+            jax.block_until_ready(f(jnp.array(1.0)))
+    assert [r for r in caplog.records if "pure_callback failed" in r.getMessage()]

@@ -2,6 +2,7 @@
 skeletons from filter_eval_shape, and the manifest typedeqx appends."""
 
 import io
+import re
 
 import jax
 import jax.numpy as jnp
@@ -199,3 +200,132 @@ def test_failed_save_to_path_keeps_old_file(tmp_path):
         eqx.tree_deserialise_leaves(path, {"w": jnp.zeros(2)}), {"w": jnp.ones(2)}
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.eqx"]
+
+
+class _Spanning(jax.Array):
+    # Stands in for an array sharded over several processes, which one process
+    # cannot build; the check reads only `is_fully_addressable`, shape and dtype.
+    shape = (4, 2)
+    dtype = jnp.dtype("float32")
+    is_fully_addressable = False
+
+
+@pytest.mark.parametrize("form", ["path", "file object"])
+def test_array_spanning_processes_is_refused(tmp_path, form):
+    model = eqx.nn.Linear(2, 4, key=jr.PRNGKey(0))
+    model = eqx.tree_at(lambda m: m.weight, model, _Spanning.__new__(_Spanning))
+    f = io.BytesIO()
+    target = tmp_path / "m.eqx" if form == "path" else f
+    message = (
+        "Cannot save the leaf at Linear.weight: it is a jax.Array of shape (4, 2) and "
+        "dtype float32 sharded across processes (`is_fully_addressable` is False), so "
+        "this process holds only part of it. Save sharded checkpoints with "
+        "orbax.checkpoint, where each process writes its own shards, or gather the "
+        "array first with "
+        "`jax.experimental.multihost_utils.process_allgather(x, tiled=True)`."
+    )
+    with pytest.raises(eqx.CheckpointError, match=re.escape(message) + "$"):
+        eqx.tree_serialise_leaves(target, model)
+    assert f.getvalue() == b"" and list(tmp_path.iterdir()) == []
+    with pytest.raises(eqx.CheckpointError, match="sharded across processes"):
+        eqx.default_serialise_filter_spec(f, _Spanning.__new__(_Spanning))
+
+
+def test_custom_leaf_serialisation_as_in_equinox(tmp_path):
+    # Equinox's own test: the saved tree skips JAX arrays, and `like` is a different
+    # tree (no JAX arrays) whose callables are replaced by the load spec.
+    func, obj = (lambda x: x), object()
+    tree = (jnp.array(1), jnp.array([1.0, 2.0]), np.array(1), np.array([1.0, 2.0]))
+    tree += ((True, 1, 1.0, 1 + 1j), func, obj)
+
+    def save_spec(f, x):
+        if not isinstance(x, jax.Array):
+            eqx.default_serialise_filter_spec(f, x)
+
+    eqx.tree_serialise_leaves(tmp_path, tree, filter_spec=save_spec)
+    like_obj = object()
+    like = (np.array(5), np.array([6.0, 7.0]), (False, 6, 6.0, 6 + 6j), func, like_obj)
+    unlike = lambda x: -x  # noqa: E731
+
+    def load_spec(f, x):
+        return unlike if callable(x) else eqx.default_deserialise_filter_spec(f, x)
+
+    out = eqx.tree_deserialise_leaves(tmp_path, like, filter_spec=load_spec)
+    assert bool(eqx.tree_equal(out[:3], tree[2:5]))
+    assert out[3] is unlike and out[4] is like_obj
+
+
+def test_custom_format_leaf_in_a_stream_with_a_checked_tree():
+    # A leaf written in its own format (not .npy) by a custom spec, then a tree
+    # saved with the default spec, read back in one stream.
+    def save_raw(f, x):
+        f.write(b"RAW" + np.asarray(x, np.float32).tobytes())
+
+    def load_raw(f, x):
+        assert f.read(3) == b"RAW"
+        return jnp.asarray(np.frombuffer(f.read(4 * x.size), np.float32))
+
+    f = io.BytesIO()
+    eqx.tree_serialise_leaves(f, [jnp.arange(3.0)], filter_spec=save_raw)
+    eqx.tree_serialise_leaves(f, {"w": jnp.ones(2)})
+    f.seek(0)
+    first = eqx.tree_deserialise_leaves(f, [jnp.zeros(3)], filter_spec=load_raw)
+    second = eqx.tree_deserialise_leaves(f, {"w": jnp.zeros(2)})
+    assert tree_allclose(first, [jnp.arange(3.0)])
+    assert tree_allclose(second, {"w": jnp.ones(2)})
+
+
+class _Counting(io.RawIOBase):
+    """A file object that counts the bytes read from it."""
+
+    def __init__(self, data):
+        self._f = io.BytesIO(data)
+        self.bytes_read = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def readinto(self, b):
+        n = self._f.readinto(b)
+        self.bytes_read += n
+        return n
+
+    def seek(self, offset, whence=0):
+        return self._f.seek(offset, whence)
+
+    def tell(self):
+        return self._f.tell()
+
+
+def test_load_reads_each_byte_once():
+    tree = {"w": jnp.ones((64, 64)), "b": jnp.zeros(64), "n": 3}
+    f = io.BytesIO()
+    eqx.tree_serialise_leaves(f, tree)
+    counting = _Counting(f.getvalue())
+    assert tree_allclose(eqx.tree_deserialise_leaves(counting, tree), tree)
+    assert counting.bytes_read == len(f.getvalue())
+
+
+def test_save_and_load_allocate_no_second_copy():
+    tracemalloc = pytest.importorskip("tracemalloc")
+    big = np.ones(4_000_000, np.float32)  # 16 MB
+    like = {"w": np.zeros(4_000_000, np.float32)}
+    f = io.BytesIO()
+    tracemalloc.start()
+    try:
+        eqx.tree_serialise_leaves(f, {"w": big})
+        saved = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        f.seek(0)
+        before = tracemalloc.get_traced_memory()[0]  # the file object's buffer
+        eqx.tree_deserialise_leaves(f, like)
+        loaded = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    # BytesIO's own buffer grows to the file's size while saving; nothing else is
+    # as large. Loading holds the one NumPy buffer of the leaf.
+    assert saved < 1.3 * big.nbytes + 2**20
+    assert loaded < 1.1 * big.nbytes + 2**20

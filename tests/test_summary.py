@@ -161,7 +161,7 @@ def test_failing_contract_ends_the_table_at_the_failing_call(getkey):
     text = str(result)
     assert text.endswith(
         "ShapeError: Tagger.norm (LayerNorm.__call__): argument x is f32[8], expected "
-        'Float[Array, "*shape"] with *shape=(16,) (bound by field weight f32[16]) '
+        'Float[Array, "*shape"] with *shape=(16,) (bound by static field shape) '
         "(its axes for *shape are (8,))"
     )
 

@@ -38,3 +38,32 @@ def test_call_must_match_examples():
         g(jnp.ones(4), 2)
     with pytest.raises(eqx.TransformError, match="same structure, static"):
         g(jnp.ones(3), 3)
+
+
+def test_class_names_and_structs_match_equinox():
+    eqx_ref = pytest.importorskip("equinox")
+
+    def convert(lib, y):
+        trivial = lib.filter_closure_convert(lambda x, n=2: x * n, jnp.ones(3), n=2)
+        traced = lib.filter_closure_convert(lambda x: x * y, jnp.ones(3))
+        return trivial, traced
+
+    def names_and_structs(lib):
+        seen = []
+
+        @jax.jit
+        def run(y):
+            trivial, traced = convert(lib, y)
+            for f in (trivial, traced):
+                seen.append((type(f).__name__, f.in_struct, f.out_struct))
+            return traced(jnp.ones(3))
+
+        run(jnp.array(2.0))
+        return seen
+
+    ours, theirs = names_and_structs(eqx), names_and_structs(eqx_ref)
+    assert [name for name, _, _ in ours] == [
+        "_TrivialClosureConvert",
+        "_ClosureConvert",
+    ]
+    assert ours == theirs

@@ -1,5 +1,7 @@
 """filter_custom_jvp and filter_custom_vjp."""
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -111,3 +113,57 @@ def test_custom_vjp_errors():
         jax.grad(lambda y: f(jnp.array(1.0), y))(jnp.array(2.0))
     with pytest.raises(eqx.TransformError, match="structured like the first argument"):
         jax.grad(lambda x: f(x, jnp.array(2.0)))(jnp.array(1.0))
+
+
+def _nan_rule(lib):
+    @lib.filter_custom_vjp
+    def backward_nan(x):
+        return x
+
+    @backward_nan.def_fwd
+    def backward_nan_fwd(perturbed, x):
+        del perturbed
+        return backward_nan(x), None
+
+    @backward_nan.def_bwd
+    def backward_nan_bwd(residual, grad_x, perturbed, x):
+        del residual, grad_x, perturbed, x
+        return jnp.nan  # a Python float, where a scalar array's gradient belongs
+
+    return backward_nan
+
+
+@pytest.mark.parametrize("wrap", ["eager", "filter_jit", "jax.jit"])
+def test_a_python_number_is_a_scalar_arrays_gradient_as_in_equinox(wrap):
+    eqx_ref = pytest.importorskip("equinox")
+    grads = []
+    for lib in (eqx, eqx_ref):
+        grad = jax.grad(_nan_rule(lib))
+        grad = {
+            "eager": grad,
+            "filter_jit": lib.filter_jit(grad),
+            "jax.jit": jax.jit(grad),
+        }[wrap]
+        grads.append(grad(jnp.array(1.0)))
+    ours, theirs = grads
+    assert np.isnan(ours) and np.isnan(theirs)
+    # Equinox hands back the bare Python float eagerly; ours is an array of x's dtype.
+    assert (
+        isinstance(ours, jax.Array) and ours.dtype == jnp.float32 and ours.shape == ()
+    )
+
+
+def test_a_python_number_for_a_non_scalar_array_is_refused():
+    eqx_ref = pytest.importorskip("equinox")
+    x = jnp.ones(3)
+    with pytest.raises(ValueError):  # JAX's shape error, through Equinox
+        jax.grad(lambda x: jnp.sum(_nan_rule(eqx_ref)(x)))(x)
+    message = (
+        "filter_custom_vjp(_nan_rule.<locals>.backward_nan): the backward rule must "
+        "return a tree "
+        "structured like the first argument, with a gradient for each of its arrays; "
+        "got float nan where the gradient of an array of shape (3,) and dtype float32 "
+        "belongs. Return an array of the same shape, or None."
+    )
+    with pytest.raises(eqx.TransformError, match=re.escape(message)):
+        jax.grad(lambda x: jnp.sum(_nan_rule(eqx)(x)))(x)

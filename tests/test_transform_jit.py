@@ -335,3 +335,81 @@ def test_no_memo_under_transformations(getkey):
     assert f._memo is None  # nothing traced is kept alive
     f(model, jnp.ones(3))
     assert f._memo is not None
+
+
+class _Boom(Exception):
+    pass
+
+
+def _boom(x):
+    raise _Boom("from the callback")
+
+
+@pytest.mark.parametrize("memoised", [True, False])
+def test_a_failing_check_raises_from_the_call_that_ran_it(memoised):
+    # With asynchronous dispatch, a host check that fails in a result nobody reads
+    # would surface at some later call, or never: a program holding one is waited
+    # for, on the first call (the one that traces) and on every later call.
+    model = Affine(jnp.eye(2), jnp.zeros(2), jax.nn.relu)
+
+    @eqx.filter_jit
+    def checked(model, x, *extra):
+        # Enough work before the check that the call returns before it runs.
+        big = jnp.full((256, 256), x[0] / 256)
+        for _ in range(8):
+            big = big @ big
+        y = eqx.error_if(model(x) + big[0, :2] * 0, x[0] > 1, "x[0] is above one")
+        return y
+
+    extra = () if memoised else ([1],)  # a list argument is never memoised
+    for _ in range(10):
+        checked(model, jnp.zeros(2), *extra)
+        with pytest.raises(eqx.EquinoxRuntimeError, match="x\\[0\\] is above one"):
+            checked(model, jnp.array([2.0, 0.0]), *extra)
+    assert _compiled_types(checked) == ["Waiting"]
+
+
+def test_a_failing_pure_callback_raises_from_its_call():
+    @eqx.filter_jit
+    def calls_back(x):
+        return eqx.filter_pure_callback(_boom, x, result_shape_dtypes=x)
+
+    for _ in range(5):
+        with pytest.raises(_Boom):
+            calls_back(jnp.ones(2))
+
+
+def test_a_program_without_host_checks_is_not_waited_for():
+    @eqx.filter_jit
+    def plain(x):
+        return x + 1
+
+    plain(jnp.ones(2))
+    assert _compiled_types(plain) == ["PjitFunction"]
+
+
+def _compiled_types(wrapper):
+    layouts = wrapper._shared.layouts.values()
+    return [type(c).__name__ for layout in layouts for c in layout.compiled.values()]
+
+
+def _scan_body(carry, x):
+    return eqx.error_if(carry + x, x > 1, "a step is above one"), None
+
+
+@pytest.mark.parametrize("first", ["good", "bad"])
+def test_every_wrapper_of_a_checked_program_waits(first):
+    # The check sits in a scan body that JAX traces once and then reuses from its
+    # cache, for a second wrapper too: the program is looked at, not the tracing.
+    def total(xs):
+        return jax.lax.scan(_scan_body, jnp.zeros(()), xs)[0]
+
+    good, bad = jnp.zeros(3), jnp.array([0.0, 2.0, 0.0])
+    for wrapper in (eqx.filter_jit(total), eqx.filter_jit(lambda xs: total(xs))):
+        if first == "bad":
+            with pytest.raises(eqx.EquinoxRuntimeError, match="a step is above one"):
+                wrapper(bad)
+        wrapper(good)
+        with pytest.raises(eqx.EquinoxRuntimeError, match="a step is above one"):
+            wrapper(bad)
+        assert _compiled_types(wrapper) == ["Waiting"]

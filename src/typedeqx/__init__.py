@@ -23,6 +23,7 @@ from ._module import AbstractClassVar as AbstractClassVar
 from ._module import AbstractVar as AbstractVar
 from ._module import Module as Module
 from ._module import Partial as Partial
+from ._module import StrictConfig as StrictConfig
 from ._module import field as field
 from ._module import module_update_wrapper as module_update_wrapper
 from ._module import static_field as static_field
@@ -65,32 +66,51 @@ from ._transform import filter_vjp as filter_vjp
 from ._transform import filter_vmap as filter_vmap
 from ._transform import if_array as if_array
 
-# --- checkpoints, runtime errors, caches ---
+# --- runtime errors, caches ---
 from ._caches import clear_caches as clear_caches
-from ._checkpoint_error import CheckpointError as CheckpointError
 from ._runtime_errors import EquinoxRuntimeError as EquinoxRuntimeError
 from ._runtime_errors import EquinoxTracetimeError as EquinoxTracetimeError
 from ._runtime_errors import branched_error_if as branched_error_if
 from ._runtime_errors import error_if as error_if
-from ._serialisation import (
-    default_deserialise_filter_spec as default_deserialise_filter_spec,
-)
-from ._serialisation import (
-    default_serialise_filter_spec as default_serialise_filter_spec,
-)
-from ._serialisation import tree_deserialise_leaves as tree_deserialise_leaves
-from ._serialisation import tree_serialise_leaves as tree_serialise_leaves
+from ._values import ValueCheckError as ValueCheckError
 
-# --- enumerations, debugging tools, model summaries ---
-from . import debug as debug
-from ._summary import Summary as Summary
-from ._summary import summary as summary
+# --- rendering in treescope ---
 from ._treescope import install as _install_treescope
-from ._enum import Enumeration as Enumeration
-
-_install_treescope()  # Module.__treescope_repr__; imports treescope only to render
 
 # --- nn (imported last: layers are built on everything above) ---
 from . import nn as nn
 
+_install_treescope()  # Module.__treescope_repr__; imports treescope only to render
+
 __version__ = "0.1.0"
+
+# --- loaded on first use: a training script rarely needs them, and `import
+# typedeqx` should cost no more than `import equinox` (benchmarks/bench_import.py).
+# `from typedeqx import summary` and `typedeqx.summary` work as for any other name.
+_LAZY = {
+    "CheckpointError": "._serialisation",
+    "default_deserialise_filter_spec": "._serialisation",
+    "default_serialise_filter_spec": "._serialisation",
+    "tree_deserialise_leaves": "._serialisation",
+    "tree_serialise_leaves": "._serialisation",
+    "Enumeration": "._enum",
+    "Summary": "._summary",
+    "summary": "._summary",
+    "debug": None,  # the subpackage `typedeqx.debug` itself
+}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'typedeqx' has no attribute {name!r}")
+    source = _LAZY[name]
+    module = importlib.import_module(f".{name}" if source is None else source, __name__)
+    value = module if source is None else getattr(module, name)
+    globals()[name] = value  # later lookups find it directly
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

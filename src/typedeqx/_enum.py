@@ -15,7 +15,7 @@ parent's member onto the subclass).
 """
 
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 import jax
 import jax.numpy as jnp
@@ -201,10 +201,16 @@ class _EnumerationMeta(type):
         """The message of `item`: `"traced"` if its index is traced, and an array of
         messages (as a string) if it is batched."""
         if not isinstance(item, EnumerationItem):
+            by_name = (
+                f" To look a member up by name, use `getattr({cls.__qualname__}, "
+                f"{item!r})`."
+                if isinstance(item, str)
+                else ""
+            )
             raise ValueError(
                 f"Indexing enumeration {cls.__qualname__} takes one of its items, "
-                f"such as `{cls.__qualname__}[{cls.__qualname__}.<member>]`; got "
-                f"{type(item).__name__}."
+                f"such as `{cls.__qualname__}[{cls.__qualname__}.<member>]`, and "
+                f"gives its message; got {type(item).__name__}.{by_name}"
             )
         if item._enumeration is not cls:
             raise ValueError(
@@ -222,6 +228,15 @@ class _EnumerationMeta(type):
 
     def __len__(cls) -> int:
         return len(cls._name_to_item)
+
+    def __iter__(cls) -> NoReturn:
+        # Without this, Python would iterate through `__getitem__(0)`, and the user
+        # would read an indexing error. (A ValueError, as Equinox raises then.)
+        raise ValueError(
+            f"Cannot iterate over enumeration {cls.__qualname__}: an enumeration is "
+            f"not a sequence. Its members are {list(cls._name_to_item)}; refer to "
+            f"one as `{cls.__qualname__}.<member>`."
+        )
 
     def __instancecheck__(cls, value: object) -> bool:
         return isinstance(value, EnumerationItem) and value._enumeration is cls

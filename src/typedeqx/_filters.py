@@ -47,7 +47,8 @@ def is_inexact_array(element: Any) -> bool:
     dtype = element.dtype
     known = _is_inexact_dtype.get(dtype)
     if known is None:
-        known = _is_inexact_dtype[dtype] = bool(np.issubdtype(dtype, np.inexact))
+        # jnp's issubdtype knows ml_dtypes (bfloat16, float8), which numpy's does not.
+        known = _is_inexact_dtype[dtype] = bool(jax.numpy.issubdtype(dtype, np.inexact))
     return known
 
 

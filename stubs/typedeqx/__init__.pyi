@@ -44,6 +44,7 @@ __all__ = [
     "CheckpointError",
     "EquinoxRuntimeError",
     "EquinoxTracetimeError",
+    "ValueCheckError",
     "branched_error_if",
     "clear_caches",
     "default_deserialise_filter_spec",
@@ -56,6 +57,7 @@ __all__ = [
     "ModuleError",
     "Partial",
     "ShapeError",
+    "StrictConfig",
     "TransformError",
     "TreeError",
     "apply_updates",
@@ -105,6 +107,7 @@ __all__ = [
 ]
 
 __version__: str
+def __dir__() -> list[str]: ...
 
 _T = TypeVar("_T")
 _N = TypeVar("_N")
@@ -202,7 +205,18 @@ AbstractVar: TypeAlias = Annotated[_T, "AbstractVar"]
 # Not `frozen_default=True`: checkers would then also reject the `self.x = ...`
 # assignments of a user `__init__`, which is how Equinox modules are written.
 @dataclass_transform(field_specifiers=(dataclasses.field, field))
-class _ModuleMeta(ABCMeta): ...
+class _ModuleMeta(ABCMeta):
+    # Equinox's class keywords: `class M(Module, strict=True)`, `is_abstract=True`.
+    def __new__(
+        mcs,
+        name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        *,
+        is_abstract: bool = False,
+        strict: bool | None = False,
+        **kwargs: Any,
+    ) -> _ModuleMeta: ...
 
 class Module(metaclass=_ModuleMeta):
     __abstractvars__: _ClassVar[frozenset[str]]
@@ -211,7 +225,21 @@ class Module(metaclass=_ModuleMeta):
     def __hash__(self) -> int: ...
     def __treescope_repr__(self, path: str | None, subtree_renderer: Any) -> Any: ...
 
-def static_field(**kwargs: Any) -> Any: ...
+def static_field(
+    *,
+    converter: Callable[[Any], Any] | None = None,
+    default: Any = ...,
+    default_factory: Callable[[], Any] | Literal[_MISSING_TYPE.MISSING] = ...,
+    init: bool = True,
+    repr: bool = True,
+    hash: bool | None = None,
+    compare: bool = True,
+    kw_only: bool | Literal[_MISSING_TYPE.MISSING] = ...,
+    metadata: Mapping[Any, Any] | None = None,
+) -> Any: ...
+def StrictConfig(  # noqa: N802
+    force_abstract: bool = False, **kwargs: object
+) -> Literal[False] | None: ...
 
 class Partial(Module, Generic[_R]):
     func: Callable[..., _R]
@@ -321,7 +349,7 @@ def tree_check(pytree: Any) -> None: ...
 
 # --- checked ---
 
-class ShapeError(TypeCheckError):
+class ShapeError(TypeCheckError, ValueError):
     path: str
     owner: str | None
     member: str
@@ -334,6 +362,8 @@ class ShapeError(TypeCheckError):
     bound_by: dict[str, str]
     relevant: tuple[str, ...]
     hint: str | None
+    via: str
+    note: str
     origin: Any
     def __init__(
         self,
@@ -357,7 +387,9 @@ class ShapeError(TypeCheckError):
 def checked(obj: type[_T]) -> type[_T]: ...
 @overload
 def checked(obj: _C) -> _C: ...
-def checks(enabled: bool) -> AbstractContextManager[None]: ...
+def checks(
+    enabled: bool = True, *, values: bool | None = None
+) -> AbstractContextManager[None]: ...
 
 # --- transformations ---
 
@@ -489,8 +521,39 @@ def filter_pmap(
     donate: Literal["all", "warn", "none"] = "none",
     **pmapkwargs: Any,
 ) -> Callable[_P, _R]: ...
+
+# Abstract inputs (`jax.ShapeDtypeStruct`s standing for arrays) are why one calls
+# `filter_eval_shape`, so the arguments' types are not checked against `fun`'s.
+# What is checked: the arity of positional calls (one overload per count; a
+# `Callable[[Any, Any], Any]` refuses a function that needs three), and, for calls
+# with keywords, the names and types through `fun`'s ParamSpec.
+@overload
+def filter_eval_shape(fun: Callable[[], Any], /) -> Any: ...
+@overload
+def filter_eval_shape(fun: Callable[[Any], Any], a0: Any, /) -> Any: ...
+@overload
+def filter_eval_shape(fun: Callable[[Any, Any], Any], a0: Any, a1: Any, /) -> Any: ...
+@overload
 def filter_eval_shape(
-    fun: Callable[_P, Any], *args: _P.args, **kwargs: _P.kwargs
+    fun: Callable[[Any, Any, Any], Any], a0: Any, a1: Any, a2: Any, /
+) -> Any: ...
+@overload
+def filter_eval_shape(
+    fun: Callable[[Any, Any, Any, Any], Any], a0: Any, a1: Any, a2: Any, a3: Any, /
+) -> Any: ...
+@overload
+def filter_eval_shape(
+    fun: Callable[[Any, Any, Any, Any, Any], Any],
+    a0: Any,
+    a1: Any,
+    a2: Any,
+    a3: Any,
+    a4: Any,
+    /,
+) -> Any: ...
+@overload
+def filter_eval_shape(
+    fun: Callable[_P, Any], /, *args: _P.args, **kwargs: _P.kwargs
 ) -> Any: ...
 @overload
 def filter_checkpoint(
@@ -572,6 +635,10 @@ class CheckpointError(RuntimeError, ValueError): ...
 class EquinoxRuntimeError(RuntimeError): ...
 class EquinoxTracetimeError(RuntimeError): ...
 
+class ValueCheckError(RuntimeError):
+    path: str | None
+    def __init__(self, message: str, path: str | None = None) -> None: ...
+
 def default_serialise_filter_spec(f: _SupportsWrite, x: Any) -> None: ...
 def default_deserialise_filter_spec(f: _SupportsReadSeek, x: Any) -> Any: ...
 def tree_serialise_leaves(
@@ -585,6 +652,8 @@ def tree_deserialise_leaves(
     like: _T,
     filter_spec: Any = ...,
     is_leaf: Callable[[Any], bool] | None = None,
+    *,
+    strict: bool = True,
 ) -> _T: ...
 def error_if(
     x: _T, pred: ArrayLike, msg: str, *, on_error: _OnError = "default"

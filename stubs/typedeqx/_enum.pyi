@@ -1,5 +1,5 @@
 import enum
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
 from jax import Array
 from jax.typing import ArrayLike
@@ -9,8 +9,12 @@ _T = TypeVar("_T")
 # To the checkers an enumeration is an `enum.Enum` (as Equinox declares it for
 # them), so that a member declared as `red = "..."` reads as an item of its class,
 # not as a `str`. At runtime the members are `EnumerationItem`s.
+# Indexing takes an item and gives its message; an enumeration is not a sequence:
+# iterating it, or indexing it by name (`Colour["red"]`), fails at run time, so both
+# are rejected here (Equinox's stub rejects iteration too).
 class _EnumerationMeta(enum.EnumMeta):
-    def __getitem__(cls, item: Any) -> str: ...  # type: ignore[override]
+    def __getitem__(cls, item: Enumeration) -> str: ...  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+    __iter__: None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
     def __len__(cls) -> int: ...
     def __instancecheck__(cls, value: object) -> bool: ...
 

@@ -16,6 +16,9 @@ eqx.tree_serialise_leaves(
 )
 assert_type(eqx.tree_deserialise_leaves("model.eqx", mlp), eqx.nn.MLP)
 assert_type(eqx.tree_deserialise_leaves(io.BytesIO(), mlp), eqx.nn.MLP)
+assert_type(eqx.tree_deserialise_leaves("model.eqx", mlp, strict=False), eqx.nn.MLP)
+eqx.tree_deserialise_leaves("model.eqx", mlp, None, None, False)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+eqx.tree_deserialise_leaves("model.eqx", mlp, strict="no")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 x = jnp.ones(3)
 assert_type(eqx.error_if(x, x > 1, "too big"), jax.Array)

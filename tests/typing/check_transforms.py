@@ -182,7 +182,16 @@ def affine(x: Array, scale: float) -> Array:
 
 
 assert_type(eqx.filter_eval_shape(affine, x, 2.0), Any)
-eqx.filter_eval_shape(affine, x, "2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+# Abstract inputs stand for arrays: their types are not held to `fun`'s. The arity
+# of positional calls, and keywords' names and types, still are.
+struct = jax.ShapeDtypeStruct((3,), jnp.float32)  # type: ignore[no-untyped-call]  # JAX's
+assert_type(eqx.filter_eval_shape(affine, struct, 2.0), Any)
+mlp = eqx.nn.MLP(3, 2, 4, 1, key=jr.PRNGKey(0))
+assert_type(eqx.filter_eval_shape(mlp, struct), Any)
+eqx.filter_eval_shape(affine, x)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue]
+eqx.filter_eval_shape(affine, x, 2.0, 3.0)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue]
+eqx.filter_eval_shape(affine, x, scael=2.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+eqx.filter_eval_shape(affine, x, scale="2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 converted = eqx.filter_closure_convert(affine, x, 2.0)
 assert_type(converted(x, 3.0), Array)
 eqx.filter_closure_convert(affine, x)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

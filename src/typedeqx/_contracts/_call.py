@@ -8,7 +8,7 @@ that joins its field slots and the argument slots under one generated key.
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Optional
 
 from ._bindings import Bindings
 from ._hints import argument_hint, batched_hint
@@ -56,7 +56,13 @@ class CallPlan:
         )
         slots = []
         for index, param in enumerate(params):
-            node = compile_hint(hints.get(param.name, Any))
+            hint = hints.get(param.name, Any)
+            if param.default is None and hint is not Any:
+                # `x: T = None` reads as `T | None` (PEP 484's implicit Optional;
+                # common in Equinox code, e.g. `state: State = None`), so passing
+                # the default explicitly is not a contract violation.
+                hint = Optional[hint]  # noqa: UP045 (`|` fails on some hint forms)
+            node = compile_hint(hint)
             if node is None:
                 continue
             if param.kind is _P.VAR_POSITIONAL:
@@ -164,10 +170,19 @@ class BoundPlan:
         )
         failure = check_slots(self.call.slots, values, b)
         if failure is not None:
-            slot, problem, _ = failure
+            slot = failure.slot
             value = values[self.call.slots.index(slot)]
-            hint = argument_hint(slot.name, slot.node, value, b, problem)
-            raise locate(shape_error(self.owner, member, failure, obj, hint))
+            error = locate(shape_error(self.owner, member, failure, obj))
+            if error.hint is None:
+                b.label = slot.label
+                given = {
+                    s.name: v
+                    for s, v in zip(self.call.slots, values)
+                    if v is not MISSING
+                }
+                hint = argument_hint(slot.name, slot.node, value, b, error, obj, given)
+                error._set_hint(hint)
+            raise error
         entry = Entry(b)
         if self.cacheable:
             try:

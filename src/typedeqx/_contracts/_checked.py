@@ -14,10 +14,10 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from .._module import MethodDescriptor, Module
+from .._module import Module, is_method
 from ._call import BoundPlan, CallPlan
-from ._plan import UnresolvedAnnotations, class_plan
-from ._switch import checks_enabled
+from ._plan import UnresolvedAnnotations, class_plan, discard_plan, opted_in
+from ._switch import VALUES, checks_enabled
 
 _Class = TypeVar("_Class", bound=type)
 _C = TypeVar("_C", bound=Callable[..., Any])
@@ -76,6 +76,7 @@ def checked(obj: Any) -> Any:
             )
         setattr(obj, "__typedeqx_class_hook__", staticmethod(_prepare_class))
         setattr(obj, "__typedeqx_check_fields__", staticmethod(_check_fields))
+        discard_plan(obj)  # made at class creation, before `obj` opted in
         _adopt_inherited(obj)
         _prepare_class(obj)
         return obj
@@ -88,14 +89,21 @@ def checked(obj: Any) -> Any:
 
 
 def _prepare_class(cls: type) -> None:
-    """Wrap the annotated methods defined in `cls`'s own body."""
-    for name, value in list(cls.__dict__.items()):
-        if isinstance(value, MethodDescriptor):
-            func = value.__func__
+    """Wrap the annotated methods defined in `cls`'s own body, if `cls` opted in.
+
+    The hook also runs for every undecorated subclass of a checked class (a user's
+    `class StateSequential(nn.Sequential)`): such a class keeps the contracts it
+    inherits (checked fields, inherited checked methods), but its own methods are
+    the user's code, written for Equinox, and are not checked.
+    """
+    if opted_in(cls):
+        for name, func in list(cls.__dict__.items()):
+            if not is_method(name, func):
+                continue
             if getattr(func, "__annotations__", None) and not getattr(
                 func, "__typedeqx_checked__", False
             ):
-                setattr(cls, name, MethodDescriptor(_wrap_method(func, cls)))
+                setattr(cls, name, _wrap_method(func, cls))
     try:  # compile now when the annotations resolve; otherwise on first use
         class_plan(cls)
     except UnresolvedAnnotations:  # a forward reference, defined by first use
@@ -107,9 +115,9 @@ def _adopt_inherited(cls: type) -> None:
     decorated class is where the user opted in."""
     for base in cls.__mro__[1:]:
         for name, value in base.__dict__.items():
-            if not isinstance(value, MethodDescriptor) or name in cls.__dict__:
+            if not is_method(name, value) or name in cls.__dict__:
                 continue
-            fresh = not getattr(value.__func__, "__typedeqx_checked__", False)
+            fresh = not getattr(value, "__typedeqx_checked__", False)
             if fresh and inspect.getattr_static(cls, name) is value:
                 setattr(cls, name, value)
 
@@ -133,9 +141,12 @@ def _wrap_method(func: Callable[..., Any], owner: type) -> Callable[..., Any]:
     @functools.wraps(func)
     def checked_method(self: Any, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        if not checks_enabled():
+        state = checks_enabled()
+        if not state:
             return func(self, *args, **kwargs)
         plan = plans.get(type(self)) or bind(type(self))
+        if state is VALUES:  # value checks (typedeqx._values) wrap the call
+            return VALUES.call(plan.run, func, self, args, kwargs)
         return plan.run(func, self, args, kwargs)
 
     setattr(checked_method, "__typedeqx_checked__", True)
@@ -152,10 +163,13 @@ def _wrap_function(func: _C) -> _C:
     @functools.wraps(func)
     def checked_function(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        if not checks_enabled():
+        state = checks_enabled()
+        if not state:
             return func(*args, **kwargs)
         if not plan:
             plan.append(BoundPlan(CallPlan(func, None, method=False), None))
+        if state is VALUES:  # value checks (typedeqx._values) wrap the call
+            return VALUES.call(plan[0].run, func, None, args, kwargs)
         return plan[0].run(func, None, args, kwargs)
 
     setattr(checked_function, "__typedeqx_checked__", True)

@@ -39,6 +39,7 @@ from ._nodes import (
     UnionNode,
     is_plain_class,
 )
+from ._rules import Rule
 from ._trees import ForeignNode, PyTreeNode
 
 __all__ = ["FORMS", "Compiler", "Form", "contains_arrays", "render"]
@@ -233,7 +234,21 @@ class _AnnotatedForm(_Generic):
 
     def compile(self, hint: Any, c: Compiler) -> Node | None:
         base, axis = _batched_parts(hint)
-        return c(base) if axis is None else BatchedNode(base, axis, c.fields)
+        if axis is not None:
+            return BatchedNode(base, axis, c.fields)
+        rules = tuple(r for r in get_args(hint)[1:] if isinstance(r, Rule))
+        node = c(base)
+        return node if not rules or node is None else _with_rules(node, rules)
+
+
+def _with_rules(node: Node, rules: tuple[Rule, ...]) -> Node:
+    """`node` with layer rules on each array annotation in it (each alternative of
+    a union: `Inexact[Array | ndarray, "n"]` is two)."""
+    if isinstance(node, ArrayNode):
+        return node.with_rules(rules)
+    if isinstance(node, UnionNode):
+        return UnionNode([_with_rules(o, rules) for o in node.options])
+    return node
 
 
 def _batched_parts(hint: Any) -> tuple[Any, str | None]:

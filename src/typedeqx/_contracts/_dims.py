@@ -116,6 +116,23 @@ class ArraySpec:
         self.rank: int = len(axes)
         self.min_rank_text = f"rank {len(axes)}" + (" or more" if self.any_rank else "")
 
+    def bound_names(self, b: Bindings) -> tuple[str, ...]:
+        """The dimension names of this annotation that other values bound already
+        (`"in_features"`, `"*shape"`), in the order they appear."""
+        names = []
+        for axis in self.prefix + self.suffix:
+            if axis.kind == "named" and axis.name in b.sizes:
+                names.append(axis.name)
+        if self.variadic is not None and self.variadic[0] in b.shapes:
+            names.insert(len(self.prefix), "*" + self.variadic[0])
+        label = b.label
+        return tuple(
+            n
+            for n in dict.fromkeys(names)
+            if (source := b.sources.get(n)) is None
+            or (source.kind, source.name) != (label.kind, label.name)
+        )
+
     def accepts_dtype(self, dtype: Any) -> bool:
         if self.dtypes is None:
             return True

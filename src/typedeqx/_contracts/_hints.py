@@ -1,30 +1,33 @@
-"""Hints for the commonest shape mistakes, computed only once a check has failed:
-a module built by `filter_vmap` called outside a vmap, a batch passed to a layer
-that takes one example, and a transposed input."""
+"""Hints computed only once a check has failed: the fix finder's edit of an
+argument (`_fixes.py`), rendered for where the error was located, and a module
+built by `filter_vmap` called outside a vmap."""
 
+import re
+import sys
+from types import FrameType
 from typing import Any
 
 import jax.tree_util as jtu
 
 from ._bindings import Bindings
-from ._dims import ArraySpec, Problem
-from ._nodes import ArrayNode, Node, UnionNode
+from ._fixes import describe_fix, find_fix, vmap_code
+from ._nodes import Node
 from ._plan import ClassPlan
-from ._shape_error import short_array
+from ._shape_error import ShapeError
 
-
-def _array_specs(node: Node) -> list[ArraySpec]:
-    if isinstance(node, ArrayNode):
-        return [node.spec]
-    if isinstance(node, UnionNode):
-        return [s for o in node.options for s in _array_specs(o)]
-    return []
+_LAST_FIELD = re.compile(r"\.([A-Za-z_]\w*(?:\[[^\]]*\])*)$")
 
 
 def argument_hint(
-    name: str, node: Node, value: Any, b: Bindings, problem: Problem
+    name: str,
+    node: Node,
+    value: Any,
+    b: Bindings,
+    error: ShapeError,
+    layer: Any,
+    arguments: dict[str, Any],
 ) -> str | None:
-    """An extra leading (batch) axis, or swapped axes, that would make `value` fit.
+    """The edit of `value` that would keep its contract, as a hint, or `None`.
 
     **Arguments:**
 
@@ -32,33 +35,94 @@ def argument_hint(
     - `node`: its compiled annotation.
     - `value`: the value that failed.
     - `b`: the bindings before the value was checked (left unchanged).
-    - `problem`: how it failed; a batch is suggested only for a wrong rank, a
-        transposition only for wrong sizes.
+    - `error`: the located error (its path and root say whom to map with vmap).
+    - `layer`: the module whose method received `value` (`None` for a function).
+    - `arguments`: the call's arguments by name (those given).
     """
-    raw = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
-    if not isinstance(raw, tuple) or dtype is None or problem.score < 2:
+    fix = find_fix(node, value, b, name)
+    if fix is None:
         return None
-    shape: tuple[int, ...] = raw
-    for spec in _array_specs(node):
-        if not spec.accepts_dtype(dtype):
-            continue
-        if problem.score == 2 and len(shape) == spec.rank + 1 and not spec.any_rank:
-            if spec.match(shape[1:], dtype, b.copy()) is None:
-                return (
-                    f"{name} has one axis too many: it looks like a batch of "
-                    f"{value.shape[0]} inputs of shape "
-                    f"{short_array(shape[1:], dtype)}. "
-                    f"Map over it with jax.vmap, e.g. jax.vmap(layer)({name})."
-                )
-        flipped = shape[::-1]
-        if problem.score == 3 and len(shape) >= 2 and flipped != shape:
-            if spec.match(flipped, dtype, b.copy()) is None:
-                return (
-                    f"{name} looks transposed: {short_array(flipped, dtype)} would "
-                    f"match. Did you mean {name}.T?"
-                )
-    return None
+    mapping: str | None = ""
+    if fix.mapped:
+        mapping = _mapping(value, fix.expression, fix.mapped, error, layer, arguments)
+    return None if mapping is None else describe_fix(fix, name, value, mapping)
+
+
+def _mapping(
+    value: Any,
+    expression: str,
+    mapped: int,
+    error: ShapeError,
+    layer: Any,
+    arguments: dict[str, Any],
+) -> str | None:
+    """How to map over the leading axes: the model the user called, given a batch
+    of its inputs, and the layer inside its parent, given a batch of its own."""
+    root = error.origin
+    choices = []
+    if root is not None and root is not layer:
+        model = _model_call(_call_arguments(root), value, expression, mapped, "model")
+        if model is not None:
+            choices.append(f"{model} for a batch of {type(root).__name__} inputs")
+        inside = _LAST_FIELD.search(error.path)
+        plain = not any(mark in error.path for mark in (" ", "[*]"))
+        arrays = [v for v in arguments.values() if hasattr(v, "shape")]
+        if layer is not None and inside and plain and len(arrays) == 1:
+            parent = error.path[: inside.start()]
+            code = vmap_code(f"self.{inside.group(1)}", mapped, expression)
+            choices.append(f"{code} inside {parent}")
+    else:
+        call = _model_call(arguments, value, expression, mapped, _callee(layer))
+        if call is not None:
+            choices.append(call)
+    if not choices:
+        return None
+    return "Map over it with jax.vmap: " + ", or ".join(choices) + "."
+
+
+def _callee(called: Any) -> str:
+    """What to call the function or module the user called, in code."""
+    if called is None:
+        return "f"
+    return "layer" if type(called).__module__.startswith("typedeqx.nn") else "model"
+
+
+def _model_call(
+    arguments: dict[str, Any] | None,
+    value: Any,
+    expression: str,
+    mapped: int,
+    callee: str,
+) -> str | None:
+    """`jax.vmap(model)(x)`, with `in_axes` when the call has more than one
+    argument; `None` when `value` is not one of the call's own arguments."""
+    if arguments is None:
+        return None
+    names = [n for n, v in arguments.items() if v is not None]
+    hits = [n for n in names if arguments[n] is value]
+    if len(hits) != 1:
+        return None
+    (hit,) = hits
+    if len(names) == 1:
+        return vmap_code(callee, mapped, expression)
+    axes = ", ".join("0" if n == hit else "None" for n in names)
+    rendered = ", ".join(expression if n == hit else n for n in names)
+    return vmap_code(callee, mapped, rendered, f", in_axes=({axes})")
+
+
+def _call_arguments(root: Any) -> dict[str, Any] | None:
+    """The positional arguments of the outermost `__call__` of `root` on the stack."""
+    frame: FrameType | None = sys._getframe(1)
+    found = None
+    while frame is not None:
+        if frame.f_code.co_name == "__call__" and frame.f_locals.get("self") is root:
+            found = frame
+        frame = frame.f_back
+    if found is None:
+        return None
+    code = found.f_code
+    names = code.co_varnames[1 : code.co_argcount]
+    return {n: found.f_locals.get(n) for n in names}
 
 
 def batched_hint(plan: ClassPlan, obj: Any) -> str | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ._bindings import Bindings
 from ._dims import ArraySpec
-from ._hints import _array_specs
+from ._fixes import array_options
 from ._nodes import Node
 from ._plan import MISSING, class_plan
 
@@ -37,11 +37,11 @@ def names_for(node: Node, value: Any, b: Bindings) -> tuple[str, ...] | None:
     dtype = getattr(value, "dtype", None)
     if not isinstance(shape, tuple) or dtype is None:
         return None
-    for spec in _array_specs(node):
+    for option in array_options(node, b):
         scratch = b.copy()
-        if spec.match(shape, dtype, scratch) is None:
+        if option.check_abstract(shape, dtype, scratch) is None:
             b.commit(scratch)
-            return _axis_names(spec, len(shape))
+            return _axis_names(option.spec, len(shape))
     return None
 
 

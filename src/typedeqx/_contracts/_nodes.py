@@ -15,11 +15,12 @@ call); `binds` says whether the node can bind dimensions at all.
 
 import abc
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from ._bindings import Bindings
 from ._dims import ArraySpec, Problem
-from ._shape_error import describe
+from ._rules import Rule, check_rules
+from ._shape_error import describe, short_array
 
 Key = Callable[[Any], Any]
 
@@ -77,20 +78,34 @@ def _no_key(value: Any) -> None:
 
 
 class ArrayNode(Node):
-    """A jaxtyping array annotation."""
+    """A jaxtyping array annotation, with the layer rules (`_rules.py`) that refine
+    it: guards first, then the rules, then the annotation's own axes."""
 
     binds = True
 
-    def __init__(self, annotation: Any) -> None:
+    def __init__(self, annotation: Any, rules: tuple[Rule, ...] = ()) -> None:
+        self.annotation = annotation
         self.spec = ArraySpec(annotation)
         self.text = self.spec.text
+        # What a user sees: a NumPy alternative of a JAX array reads the same.
+        self.user_text = self.text.replace("[ndarray, ", "[Array, ", 1)
         self.key = array_key
         self.symbolic = self.spec.symbolic
         self.uses_arguments = self.spec.uses_arguments
         array_type = self.spec.array_type
         self.array_type = array_type if isinstance(array_type, type) else None
+        self.guards = tuple(r for r in rules if type(r).applies is not Rule.applies)
+        self.rules = tuple(r for r in rules if r not in self.guards)
+
+    def with_rules(self, rules: tuple[Rule, ...]) -> "ArrayNode":
+        return ArrayNode(self.annotation, self.guards + self.rules + rules)
+
+    def applies(self, b: Bindings) -> bool:
+        return all(g.applies(b) for g in self.guards)
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
+        if self.guards and not self.applies(b):
+            return Problem(describe(value), self.user_text, score=-1)
         if self.array_type is not None and not isinstance(value, self.array_type):
             name = self.array_type.__name__.rsplit(".", 1)[-1]
             module = self.array_type.__module__.split(".")[0]
@@ -100,7 +115,34 @@ class ArrayNode(Node):
         dtype = getattr(value, "dtype", None)
         if not isinstance(shape, tuple) or dtype is None:
             return self.problem(value, "expected an array with a shape and dtype")
-        return self.spec.match(shape[strip:], dtype, b)
+        return self.check_abstract(shape[strip:], dtype, b)
+
+    def check_abstract(
+        self, shape: tuple[int, ...], dtype: Any, b: Bindings
+    ) -> Problem | None:
+        """The check of a value of this shape and dtype (no value needed)."""
+        if self.guards and not self.applies(b):
+            return Problem(short_array(shape, dtype), self.user_text, score=-1)
+        # Rank and dtype rules say more than the annotation's generic mismatch, so
+        # they run first; size rules refine axes the annotation matched.
+        problem = None
+        if self.spec.accepts_dtype(dtype):  # else the annotation's dtype says it all
+            problem = check_rules(
+                self.rules, shape, dtype, self.user_text, b, before=True
+            )
+        if problem is None:
+            problem = self.spec.match(shape, dtype, b) or check_rules(
+                self.rules, shape, dtype, self.user_text, b, before=False
+            )
+            if problem is None:
+                return None
+        problem.expected = self.user_text
+        if problem.score < 3:  # the sizes already bound still say what would fit
+            bound = self.spec.bound_names(b)
+            problem.relevant = bound + tuple(
+                n for n in problem.relevant if n not in bound
+            )
+        return problem
 
 
 class ClassNode(Node):
@@ -156,17 +198,22 @@ class BeartypeNode(Node):
 
     keyed = False
 
-    def __init__(self, hint: Any, text: str) -> None:
-        # Imported here: beartype costs ~0.15 s to import, and most programs never
-        # need it (array hints, classes and containers are checked without it).
-        from beartype.door import is_bearable
+    is_bearable: Any = None
 
+    def __init__(self, hint: Any, text: str) -> None:
         self.hint = hint
         self.text = text
-        self.is_bearable = is_bearable
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
-        return None if self.is_bearable(value, self.hint) else self.problem(value)
+        is_bearable = self.is_bearable
+        if is_bearable is None:
+            # Imported on the first check, not when the class is made: beartype
+            # costs ~0.1 s to import, and `import typedeqx` would pay it for every
+            # layer whose hints need it (most programs never call one).
+            from beartype.door import is_bearable
+
+            self.is_bearable = is_bearable
+        return None if is_bearable(value, self.hint) else self.problem(value)
 
 
 class StaticNode(Node):
@@ -194,16 +241,44 @@ class StaticNode(Node):
                 return Problem(
                     describe(value), self.text, relevant=(self.name,), score=3
                 )
+        elif _is_shape(value):
+            # A static shape (`LayerNorm.shape`) binds the variadic `*name`.
+            previous = b.shapes.get(self.name)
+            if previous is None:
+                b.bind_shape(self.name, False, value, b.label)
+            elif previous[1] != value:
+                relevant = ("*" + self.name,)
+                return Problem(describe(value), self.text, relevant=relevant, score=3)
         return None
+
+
+def _is_shape(value: Any) -> TypeGuard[tuple[int, ...]]:
+    return type(value) is tuple and all(
+        type(n) is int and n >= 0
+        for n in value  # no bools, no numpy ints
+    )
+
+
+def _user_text(node: Node) -> str:
+    return getattr(node, "user_text", node.text)
+
+
+def _render_union(options: list[Node]) -> str:
+    # Alternatives that read the same to a user (`Array` or `ndarray`) show once.
+    return " | ".join(dict.fromkeys(_user_text(o) for o in options))
 
 
 class UnionNode(Node):
     """`A | B | None`: the first alternative that matches wins; on failure, the
-    closest alternative is reported."""
+    closest alternative is reported, against the alternatives that apply."""
 
     def __init__(self, options: list[Node]) -> None:
-        self.options = options
-        self.text = " | ".join(o.text for o in options)
+        flat: list[Node] = []
+        for option in options:  # `A | (B | C)` is `A | B | C`
+            flat.extend(option.options if isinstance(option, UnionNode) else [option])
+        options = flat
+        self.options: list[Node] = options
+        self.text = _render_union(options)
         self.keyed = all(o.keyed for o in options)
         self.binds = any(o.binds for o in options)
         self.symbolic = any(o.symbolic for o in options)
@@ -215,24 +290,33 @@ class UnionNode(Node):
             self.key = array_key
         else:
             self.key = lambda value: tuple(k(value) for k in keys)
-        self.n_arrays = sum(isinstance(o, ArrayNode) for o in options)
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
         best: Problem | None = None
+        applying = []
         for option in self.options:
             scratch = b.copy()
             problem = option.check(value, scratch, strip)
             if problem is None:
                 b.commit(scratch)
                 return None
+            if problem.score < 0:  # a guarded alternative that does not apply
+                continue
+            applying.append(option)
             if best is None or problem.score > best.score:
                 best = problem
-        assert best is not None
-        if self.n_arrays < 2 or best.score < 3:
-            # Report the closest alternative only when its rank matched.
-            best.expected = self.text
-            if self.n_arrays >= 2 and best.score == 2:
-                best.detail = "no alternative has this rank"
+        if best is None:
+            problem = self.problem(value, "no alternative applies")
+            problem.score = -1
+            return problem
+        arrays = {_user_text(o) for o in applying if isinstance(o, ArrayNode)}
+        if len(arrays) >= 2 and best.score == 3:
+            # The alternative whose rank matched came closest; say which.
+            closest = f"closest: {best.expected}"
+            best.detail = f"{closest}, {best.detail}" if best.detail else closest
+        elif len(arrays) >= 2 and best.score == 2:
+            best.detail = "no alternative has this rank"
+        best.expected = _render_union(applying)
         return best
 
 

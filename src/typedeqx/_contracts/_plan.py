@@ -154,10 +154,7 @@ def shape_error(
         bindings=b.as_dict(),
         bound_by=dict(b.sources),
         relevant=problem.relevant,
-        hint=problem.hint
-        or hint
-        or _stale_hint(member, slot, b, origin)
-        or _static_hint(owner, problem, b, slot),
+        hint=problem.hint or hint or _stale_hint(member, slot, b, origin),
         origin=origin,
     )
 
@@ -196,22 +193,23 @@ def _constructor(cls: type, obj: Any, b: Bindings) -> str:
     return f"{cls.__name__}({', '.join(values)}{more})"
 
 
-def _static_hint(
-    owner: str | None, problem: Problem, b: Bindings, slot: Slot
-) -> str | None:
-    """A size fixed by a static field goes stale when a layer is swapped by tree_at,
-    which shows as a wrong return value."""
-    if slot.role != "return":
-        return None
-    for dim in problem.relevant:
-        source = b.sources.get(dim)
-        if source is not None and source.kind == "static field" and source.name == dim:
-            return (
-                f"{dim}={b.sizes[dim]} comes from the static field {owner}.{dim}, set "
-                "at construction. If a sub-layer was replaced (tree_at) with one of "
-                f"another size, build a new {owner} instead."
-            )
-    return None
+def opted_in(cls: type) -> bool:
+    """Whether `@checked` decorated `cls` itself (it sets the hook on `cls` only)."""
+    return "__typedeqx_class_hook__" in cls.__dict__
+
+
+def _contract_fields(cls: Any) -> set[str]:
+    """The fields of `cls` under contract: those of its `@checked` classes. A field an
+    undecorated subclass adds is its user's code and stays unchecked; a class with
+    no checked ancestor (a `Batched[...]` target) has all its fields checked."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    if getattr(cls, "__typedeqx_class_hook__", None) is None:
+        return fields
+    names: set[str] = set()
+    for kls in cls.__mro__:
+        if opted_in(kls):
+            names.update(f.name for f in dataclasses.fields(kls))
+    return names & fields
 
 
 class ClassPlan:
@@ -222,7 +220,10 @@ class ClassPlan:
         self.name = cls.__name__
         hints = resolve_hints(cls, cls)
         slots = []
+        checked = _contract_fields(cls)
         for f in dataclasses.fields(typing.cast(Any, cls)):
+            if f.name not in checked:
+                continue
             node = compile_hint(hints.get(f.name, Any))
             if f.metadata.get("static", False):
                 slots.append(Slot(f.name, "static field", StaticNode(f.name, node)))
@@ -296,6 +297,11 @@ class ClassPlan:
         slot, problem, _ = failure
         problem.at = f".{slot.name}{problem.at}"
         return problem
+
+
+def discard_plan(cls: type) -> None:
+    """Forget `cls`'s plan: one made before `@checked` opted `cls` in is stale."""
+    _PLANS.pop(cls, None)
 
 
 def class_plan(cls: type) -> ClassPlan:

@@ -64,10 +64,13 @@ def _type_name(cls: type) -> str:
     return f"{package}.{cls.__name__}" if package in _QUALIFIED else cls.__name__
 
 
-class ShapeError(TypeCheckError):
+class ShapeError(TypeCheckError, ValueError):
     """A value broke a shape contract of a `@typedeqx.checked` module or function.
 
-    A subclass of `jaxtyping.TypeCheckError` (so of `TypeError`). Its attributes say
+    A subclass of `jaxtyping.TypeCheckError` (so of `TypeError`), and of
+    `ValueError`, the type Equinox's layers raise for a wrong input shape (a
+    convolution's rank, LayerNorm's shape), so code written against either library
+    catches it. Its attributes say
     what went wrong, for programs and tests; its message renders them:
 
     - `path`: module path from the outermost checked call, e.g. `"MLP.layers[1]"`
@@ -84,6 +87,10 @@ class ShapeError(TypeCheckError):
         a `str` that also carries its parts as `kind` (`"field"`, `"static field"`,
         `"argument"`, `"return"`), `name`, `value` and `at`.
     - `hint`: a likely fix, or `None`.
+    - `via`: the wrappers the module was called through when it is not one of their
+        fields, e.g. `"WeightNorm > Linear"` (else `""`).
+    - `note`: how the module was reached, e.g. `"scanned over 4"` for a slice of a
+        stack of modules run by `lax.scan` (else `""`).
     """
 
     path: str
@@ -124,6 +131,9 @@ class ShapeError(TypeCheckError):
         self.bound_by = bound_by
         self.relevant = relevant
         self.hint = hint
+        self.via = ""
+        self.note = ""
+        self.depth: int | None = None
         # The innermost module on the path; enclosing checked calls find it among
         # their fields to extend `path` (see `_paths.py`).
         self.origin = origin
@@ -131,8 +141,20 @@ class ShapeError(TypeCheckError):
 
     def set_path(self, path: str, origin: Any) -> None:
         """Re-root the error at an enclosing module and refresh the message."""
+        self._set_location(path, origin, self.via, self.note)
+
+    def _set_location(self, path: str, origin: Any, via: str, note: str) -> None:
+        # `via`: the wrappers the module was called through when it is not a field
+        # (`"WeightNorm > Linear"`); `note`: how it was reached (`"scanned over 4"`).
         self.path = path
         self.origin = origin
+        self.via = via
+        self.note = note
+        self.args = (self._render(),)
+
+    def _set_hint(self, hint: str | None) -> None:
+        """Set the hint (found once the error is located) and refresh the message."""
+        self.hint = hint
         self.args = (self._render(),)
 
     def _render(self) -> str:
@@ -140,12 +162,7 @@ class ShapeError(TypeCheckError):
         stale = getattr(source, "kind", None) == "field" and self.role == "static field"
         if stale and self.member != "__init__" and self.owner is not None:
             return self._render_stale(str(source))
-        if self.owner is None:
-            where = self.path
-        elif self.path == self.owner:
-            where = f"{self.owner}.{self.member}"
-        else:
-            where = f"{self.path} ({self.owner}.{self.member})"
+        where = self._location()
         name = (
             "return value"
             if self.parameter == "return"
@@ -160,6 +177,23 @@ class ShapeError(TypeCheckError):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+    def _location(self) -> str:
+        """`Net.head (WeightNorm > Linear.__call__)`: the path, and the method."""
+        via = getattr(self, "via", "")
+        note = getattr(self, "note", "")
+        if self.owner is None:
+            return self.path
+        method = f"{self.owner}.{self.member}"
+        if via:
+            method = (
+                f"{via}.{self.member}"
+                if via.endswith(self.owner)
+                else (f"{via}: {method}")
+            )
+        elif self.path == self.owner and not note:
+            return method
+        return f"{self.path} ({method}{', ' + note if note else ''})"
 
     def _render_stale(self, source: str) -> str:
         # An array field and a static size of the same layer disagree: no annotation

@@ -8,18 +8,45 @@ current thread (or asyncio task). The hot path reads one `ContextVar`.
 import contextlib
 import contextvars
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 _FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
-def _default_from_environment() -> bool:
+def _not_installed(*args: Any) -> Any:
+    raise RuntimeError("typedeqx._values is not imported; import typedeqx.")
+
+
+class ValuesOn:
+    """The switch's state when value checks are on too (`checks(values=True)`):
+    truthy, like `True`. It carries the value-checking call, which
+    `typedeqx._values` (built on this package, never imported by it) installs."""
+
+    __slots__ = ("call",)
+
+    def __init__(self) -> None:
+        self.call: Callable[..., Any] = _not_installed
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "VALUES"
+
+
+VALUES = ValuesOn()
+
+
+def _default_from_environment() -> bool | ValuesOn:
     value = os.environ.get("TYPEDEQX_CHECKS", "1").strip().lower()
+    if value == "values":
+        return VALUES
     return value not in _FALSE_WORDS
 
 
 _DEFAULT = _default_from_environment()
-_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+_ENABLED: contextvars.ContextVar[bool | ValuesOn] = contextvars.ContextVar(
     "typedeqx_checks", default=_DEFAULT
 )
 
@@ -29,8 +56,9 @@ checks_enabled = _ENABLED.get
 
 
 @contextlib.contextmanager
-def checks(enabled: bool) -> Iterator[None]:
-    """Turn shape-contract checking on or off inside a `with` block.
+def checks(enabled: bool = True, *, values: bool | None = None) -> Iterator[None]:
+    """Turn shape-contract checking (and value checking) on or off inside a `with`
+    block.
 
     The setting is local to the current thread (new threads start from the
     `TYPEDEQX_CHECKS` default) and is restored on exit, also when the block raises.
@@ -40,7 +68,11 @@ def checks(enabled: bool) -> Iterator[None]:
 
     **Arguments:**
 
-    - `enabled`: `True` to check contracts, `False` to skip them.
+    - `enabled`: `True` to check contracts, `False` to skip every check.
+    - `values`: `True` to also check values: every array a checked module returns
+        (and every gradient flowing back through it) for NaN and infinity, and
+        run-time indices for range; `False` to stop; `None` (default) keeps the
+        enclosing setting. `TYPEDEQX_CHECKS=values` turns them on by default.
 
     **Returns:**
 
@@ -55,7 +87,20 @@ def checks(enabled: bool) -> Iterator[None]:
         raise ValueError(
             f"typedeqx.checks(enabled) takes a bool; got {type(enabled).__name__}."
         )
-    token = _ENABLED.set(enabled)
+    if values is not None and not isinstance(values, bool):
+        raise ValueError(
+            f"typedeqx.checks(values=...) takes a bool or None; got "
+            f"{type(values).__name__}."
+        )
+    if not enabled and values:
+        raise ValueError(
+            "typedeqx.checks(False, values=True): value checks run inside the "
+            "checked calls, so they need checks on. Use checks(values=True)."
+        )
+    state: bool | ValuesOn = enabled
+    if enabled and (values or (values is None and _ENABLED.get() is VALUES)):
+        state = VALUES
+    token = _ENABLED.set(state)
     try:
         yield
     finally:

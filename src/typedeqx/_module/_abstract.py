@@ -87,13 +87,15 @@ def split_abstract(name: str, namespace: dict[str, Any]) -> dict[str, Kind]:
             continue
         if _bare_marker(annotation):
             raise ModuleError(
-                f"{name}.{member} is annotated `{kind}` without a type argument; "
-                f"write `{kind}[<type>]`, e.g. `{member}: {kind}[int]`."
+                f"Cannot use unsubscripted `{kind}`: {name}.{member} is annotated "
+                f"`{kind}` without a type argument; write `{kind}[<type>]`, e.g. "
+                f"`{member}: {kind}[int]`."
             )
         if member in namespace:
+            what = "class attribute" if kind == "AbstractClassVar" else "attribute"
             raise ModuleError(
-                f"{name}.{member} is declared `{kind}` but given a value "
-                f"({namespace[member]!r}); an abstract member has no value. Drop the "
+                f"Abstract {what} {member} cannot have value: {name}.{member} is "
+                f"declared `{kind}` but given one ({namespace[member]!r}). Drop the "
                 "value, or make it a normal field with a default."
             )
         declared[member] = kind
@@ -162,8 +164,60 @@ def _provides(cls: type, member: str) -> bool:
 def raise_unresolved(cls: type, unresolved: dict[str, Kind]) -> None:
     """Raise the error for instantiating a class with abstract members left."""
     listed = ", ".join(f"{m} ({k})" for m, k in sorted(unresolved.items()))
+    # Equinox's phrases first ("... with abstract attributes {'x'}"), which tests
+    # match; then which kind each member is.
+    groups = []
+    for what, kind in (
+        ("class attributes", "AbstractClassVar"),
+        ("attributes", "AbstractVar"),
+    ):
+        names = sorted(m for m, k in unresolved.items() if k == kind)
+        if names:
+            groups.append(f"abstract {what} {{{', '.join(map(repr, names))}}}")
     raise ModuleError(
-        f"Cannot instantiate abstract module {cls.__name__}: it does not provide "
-        f"{listed}. Define them in a subclass as fields, class attributes or "
-        "properties, and instantiate that subclass."
+        f"Can't instantiate abstract class {cls.__name__} with "
+        f"{' and '.join(groups)}: it does not provide {listed}. Define them in a "
+        "subclass as fields, class attributes or properties, and instantiate that "
+        "subclass."
+    )
+
+
+def StrictConfig(  # noqa: N802 (Equinox's name)
+    force_abstract: bool = False, **kwargs: object
+) -> Literal[False] | None:
+    """Deprecated (as in Equinox): the old configuration of `strict=`.
+
+    `class M(Module, strict=StrictConfig(force_abstract=True))` makes `M` abstract;
+    every other option is accepted and ignored. Equinox 0.13 spells the keyword
+    `force_abstact` (and so ignores `force_abstract=`); both spellings are read here.
+
+    **Arguments:**
+
+    - `force_abstract`: make the class abstract, as `is_abstract=True` does.
+
+    **Returns:**
+
+    The value for `strict=`: `None` (abstract) or `False`.
+    """
+    forced = force_abstract or bool(kwargs.get("force_abstact", False))
+    return None if forced else False
+
+
+def declared_abstract(is_abstract: bool, strict: bool | None) -> bool:
+    """Whether the class keywords make a class abstract.
+
+    `is_abstract=True` does; so does `strict=None`, which is what
+    `StrictConfig(force_abstract=True)` returns. `strict=True`/`False` are
+    accepted for Equinox code and check nothing: Equinox 0.13 dropped its strict
+    rules (and typedeqx's contracts are opt-in through `@checked`).
+    """
+    return is_abstract or strict is None
+
+
+def raise_declared_abstract(cls: type) -> None:
+    """Raise the error for instantiating a class declared `is_abstract=True`."""
+    raise ModuleError(
+        f"Cannot instantiate abstract `equinox.Module`. {cls.__name__} is declared "
+        "abstract (`is_abstract=True`, or `strict=StrictConfig(force_abstract="
+        "True)`); instantiate a concrete subclass."
     )

@@ -45,9 +45,9 @@ def check_not_own_method(cls: type, name: str, owner: Any, value: Any) -> None:
     if any(child is owner for child in children):
         method = getattr(value.__func__, "__name__", "method")
         raise ValueError(
-            f"Cannot assign {cls.__name__}.{name} = self.{method} in "
-            "__init__: a bound method holds the module itself, so the module would "
-            "be a PyTree that contains itself. Define a property instead "
+            f"Cannot assign methods in __init__: {cls.__name__}.{name} = "
+            f"self.{method}. A bound method holds the module itself, so the module "
+            "would be a PyTree that contains itself. Define a property instead "
             f"(`@property\\ndef {name}(self): return self.{method}`), or call "
             "the method where it is needed."
         )
@@ -65,10 +65,11 @@ def warn_if_transformed(cls: type, name: str, value: Any) -> None:
     while (wrapped := getattr(wrapped, "__wrapped__", None)) is not None:
         if _holds_array_like(wrapped):
             warnings.warn(
-                f"{cls.__module__}.{cls.__qualname__}.{name} is assigned a "
-                "JAX-transformed callable that wraps arrays; the result of "
-                "`jax.jit`/`jax.vmap`/... is not a PyTree, so those arrays are "
-                "hidden from transformations and never trained. Store the module "
+                "Possibly assigning a JAX-transformed callable as an attribute on "
+                f"{cls.__module__}.{cls.__qualname__}.{name}: it wraps arrays, and "
+                "the result of `jax.jit`/`jax.vmap`/... is not a PyTree, so those "
+                "arrays are hidden from transformations and never trained. Store "
+                "the module "
                 "and transform it when calling, or use `typedeqx.filter_jit` / "
                 "`filter_vmap`, which return PyTrees.",
                 UserWarning,
@@ -86,9 +87,10 @@ def warn_static_arrays(cls: type, name: str, value: Any) -> None:
         return
     if any(is_array(leaf) for leaf in jtu.tree_leaves(value)):
         warnings.warn(
-            f"{cls.__name__}.{name} is a static field holding an array (JAX or NumPy); "
-            "static fields are part of the tree structure and must be hashable "
-            "configuration. Make it a normal field.",
+            "A JAX array is being set as static! "
+            f"{cls.__name__}.{name} is a static field holding an array (JAX or "
+            "NumPy); static fields are part of the tree structure and must be "
+            "hashable configuration. Make it a normal field.",
             UserWarning,
             stacklevel=4,
         )
@@ -98,9 +100,10 @@ def warn_post_init_ignored(cls: type) -> None:
     """Warn when a class has both `__init__` and `__post_init__` (the latter only
     runs from a generated `__init__`)."""
     warnings.warn(
-        f"{cls.__module__}.{cls.__qualname__} has both an `__init__` and a "
-        "`__post_init__`; a hand-written `__init__` replaces the generated one, so "
-        "`__post_init__` never runs. Call it from `__init__`, or use "
+        f"Class `{cls.__module__}.{cls.__qualname__}` has both an `__init__` "
+        "method and a `__post_init__` method, so the `__post_init__` method will "
+        "not be run: a hand-written `__init__` replaces the generated one, which "
+        "is what calls `__post_init__`. Call it from `__init__`, or use "
         "`__check_init__` for invariant checks (it always runs).",
         UserWarning,
         stacklevel=4,

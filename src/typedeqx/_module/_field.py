@@ -60,10 +60,21 @@ def field(
     )
 
 
-def static_field(**kwargs: Any) -> Any:
+def static_field(
+    *,
+    converter: Callable[[Any], Any] | None = None,
+    default: Any = dataclasses.MISSING,
+    default_factory: Any = dataclasses.MISSING,
+    init: bool = True,
+    repr: bool = True,
+    hash: bool | None = None,
+    compare: bool = True,
+    kw_only: Any = dataclasses.MISSING,
+    metadata: Mapping[Any, Any] | None = None,
+) -> Any:
     """Deprecated: use `field(static=True, ...)`.
 
-    **Arguments:** as for [`field`][], except `static`.
+    **Arguments:** the keywords of [`field`][], except `static`.
 
     **Returns:**
 
@@ -75,4 +86,15 @@ def static_field(**kwargs: Any) -> Any:
         UserWarning,
         stacklevel=2,
     )
-    return field(**kwargs, static=True)
+    return field(
+        converter=converter,
+        static=True,
+        default=default,
+        default_factory=default_factory,
+        init=init,
+        repr=repr,
+        hash=hash,
+        compare=compare,
+        kw_only=kw_only,
+        metadata=metadata,
+    )

@@ -69,16 +69,16 @@ def register_module_pytree(
     aux = f"(None if len(d) == {in_dict} else _extras(d), {statics})"
     source = f"""
 def flatten(x):
-    d = x.__dict__
+    d = _attr(x, "__dict__")
     return {_tuple_src(get_dynamic)}, {aux}
 
 def flatten_with_keys(x):
-    d = x.__dict__
+    d = _attr(x, "__dict__")
     return {_tuple_src(keyed)}, {aux}
 
 def unflatten(aux, children):
     obj = _new(_cls)
-    d = obj.__dict__
+    d = _attr(obj, "__dict__")
     {f"({set_dynamic}) = children" if dynamic else "pass"}
     (extras, {set_static}) = aux
     if extras is not None:
@@ -87,6 +87,8 @@ def unflatten(aux, children):
 """
     scope: dict[str, Any] = {
         "_new": object.__new__,
+        # Not `x.__dict__`: that would go through `Module.__getattribute__`.
+        "_attr": object.__getattribute__,
         "_cls": cls,
         "_get": getattr,
         "_set": object.__setattr__,

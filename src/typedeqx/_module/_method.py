@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
-from ._descriptor import MethodDescriptor, wrapper_attributes
+from ._bind import register_bound_class, wrapper_attributes
 from ._field import field
 from ._module import Module
 
@@ -35,6 +35,9 @@ class BoundMethod(Module, _CallsFunc, Generic[_R]):
     __func__: Callable[..., _R] = field(static=True)
     __self__: Any
 
+    # Its own attributes are read on every call: skip Module's method binding.
+    __getattribute__ = object.__getattribute__
+
     def __post_init__(self) -> None:
         for name, value in wrapper_attributes(self.__func__):
             setattr(self, name, value)
@@ -55,4 +58,4 @@ class BoundMethod(Module, _CallsFunc, Generic[_R]):
         return f"<bound method {name} of {type(self.__self__).__name__}>"
 
 
-MethodDescriptor.bound_class = BoundMethod
+register_bound_class(BoundMethod)

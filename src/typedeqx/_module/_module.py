@@ -3,49 +3,59 @@
 What happens when:
 
 - **class creation** (`_ModuleMeta.__new__`): abstract members are split out of the
-  annotations, methods are wrapped so that bound methods are PyTrees, the class
-  becomes a dataclass (with the generated `__init__` only if no class in its MRO
-  wrote one), per-class flatten/unflatten functions are generated, and everything
-  `__call__` needs is precomputed. Last, a class hook (set by `@checked`) runs.
+  annotations, the class becomes a dataclass (with the generated `__init__` only
+  if no class in its MRO wrote one), per-class flatten/unflatten functions are
+  generated, and everything `__call__` needs is precomputed. Last, a class hook
+  (set by `@checked`) runs. Class keywords: `is_abstract=`, and `strict=` (accepted
+  for Equinox code, which it no longer checks either).
 - **construction** (`_ModuleMeta.__call__`): `__init__` runs with assignment
   allowed; then unset fields get their defaults (or an error), converters run, the
   field-check hook (set by `@checked`) runs, then each `__check_init__` in the MRO.
 - **after construction** the instance is immutable; PyTree unflattening builds
-  instances without calling `__init__`.
+  instances without calling `__init__`. Methods stay plain functions in the class
+  `__dict__`; looked up on an instance they are PyTrees (`Module.__getattribute__`).
 """
 
 import abc
 import dataclasses
 import inspect
 import types
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jax.tree_util as jtu
 
 from .._errors import FrozenFieldError, ModuleError, UndeclaredFieldError
-from ._abstract import Kind, abstract_members, raise_unresolved, split_abstract
+from ._abstract import (
+    Kind,
+    abstract_members,
+    declared_abstract,
+    raise_declared_abstract,
+    raise_unresolved,
+    split_abstract,
+)
+from ._bind import bind, binds_as_pytree
 from ._checks import (
     check_not_own_method,
     warn_if_transformed,
     warn_post_init_ignored,
     warn_static_arrays,
 )
-from ._descriptor import MethodDescriptor, wants_wrapping
 from ._field import CONVERTER, STATIC
 from ._flatten import WRAPPER_FIELD_NAMES, register_module_pytree
 
 _MISSING = dataclasses.MISSING
+_get = object.__getattribute__
+_MethodType = types.MethodType
 
 # ids of instances whose `__init__` is running. An id is unique among live objects
 # and set operations are atomic, so this is safe across threads and re-entrant.
 _initialising: set[int] = set()
 
 
-def _wrap_methods(namespace: dict[str, Any]) -> None:
-    annotated = namespace.get("__annotations__", {})
-    for name, value in list(namespace.items()):
-        if name not in annotated and wants_wrapping(name, value):
-            namespace[name] = MethodDescriptor(value)
+# The same set, for `filter_jit`'s memo, which only reads it: while it is not empty,
+# some Module's fields can still be assigned, and the memo neither answers nor
+# records (a truth test, cheaper than a function call on the dispatch path).
+under_construction: set[int] = _initialising
 
 
 def _inherited_fields(bases: tuple[type, ...]) -> set[str]:
@@ -160,6 +170,7 @@ class _ModuleMeta(abc.ABCMeta):
     __abstractvars__: frozenset[str]
     __abstractclassvars__: frozenset[str]
     __typedeqx_abstract__: bool
+    __typedeqx_keyword_abstract__: bool
     __typedeqx_check_inits__: tuple[Any, ...]
     __typedeqx_class_hook__: Any
 
@@ -168,10 +179,12 @@ class _ModuleMeta(abc.ABCMeta):
         name: str,
         bases: tuple[type, ...],
         namespace: dict[str, Any],
+        *,
+        is_abstract: bool = False,
+        strict: bool | None = False,
         **kwargs: Any,
     ) -> "_ModuleMeta":
         declared = split_abstract(name, namespace)
-        _wrap_methods(namespace)
         own_annotations = _hide_overridden_fields(bases, namespace)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
         generated_init = _has_generated_init(cls, namespace)
@@ -184,8 +197,13 @@ class _ModuleMeta(abc.ABCMeta):
         _field_plan(cls)
         cls.__typedeqx_declared_abstract__ = declared
         cls.__abstractvars__, cls.__abstractclassvars__ = abstract_members(cls)
+        # Declared abstract by a class keyword: this class only, not its subclasses.
+        cls.__typedeqx_keyword_abstract__ = declared_abstract(is_abstract, strict)
         cls.__typedeqx_abstract__ = bool(
-            cls.__abstractvars__ or cls.__abstractclassvars__ or cls.__abstractmethods__
+            cls.__abstractvars__
+            or cls.__abstractclassvars__
+            or cls.__abstractmethods__
+            or cls.__typedeqx_keyword_abstract__
         )
         cls.__typedeqx_check_inits__ = _check_init_plan(cls)
         hook = cls.__typedeqx_class_hook__
@@ -217,6 +235,8 @@ class _ModuleMeta(abc.ABCMeta):
 
 
 def _raise_abstract(cls: Any) -> None:
+    if cls.__typedeqx_keyword_abstract__:
+        raise_declared_abstract(cls)
     unresolved: dict[str, Kind] = {n: "AbstractVar" for n in cls.__abstractvars__}
     unresolved.update({n: "AbstractClassVar" for n in cls.__abstractclassvars__})
     if unresolved:
@@ -245,9 +265,9 @@ def _fill_defaults(cls: Any, self: Any) -> None:
             object.__setattr__(self, name, factory())
         else:
             raise ModuleError(
-                f"{cls.__name__}.__init__ finished without setting field "
-                f"{name!r}. Assign `self.{name} = ...` in __init__ or give the "
-                "field a default."
+                f"Field {name!r} was not initialized. {cls.__name__}.__init__ "
+                f"finished without setting it: assign `self.{name} = ...` in "
+                "__init__ or give the field a default."
             )
 
 
@@ -310,6 +330,20 @@ class Module(metaclass=_ModuleMeta):
             f"after __init__. Make an updated copy instead: "
             f"`typedeqx.tree_at(lambda m: m.{name}, module, new_value)`."
         )
+
+    if not TYPE_CHECKING:  # would make every attribute of a Module `Any` to checkers
+
+        def __getattribute__(self, name: str) -> Any:
+            # Methods are plain functions in the class `__dict__`; the method Python
+            # binds becomes a PyTree here. A field read costs one frame more.
+            out = _get(self, name)
+            if (
+                type(out) is _MethodType
+                and _get(out, "__self__") is self
+                and binds_as_pytree(name)
+            ):
+                return bind(_get(out, "__func__"), self)
+            return out
 
     def __delattr__(self, name: str) -> None:
         raise FrozenFieldError(

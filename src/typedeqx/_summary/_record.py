@@ -33,7 +33,7 @@ from .._contracts import (
     describe,
     module_paths,
 )
-from .._module import MethodDescriptor, Module
+from .._module import Module, is_method
 from .._transform import filter_eval_shape
 from ._table import Summary
 from ._table import SummaryRow as Row
@@ -217,7 +217,7 @@ def _recording(func: Callable[..., Any]) -> Callable[..., Any]:
 def _definer(cls: type) -> type | None:
     for base in cls.__mro__:
         if "__call__" in base.__dict__:
-            found = isinstance(base.__dict__["__call__"], MethodDescriptor)
+            found = is_method("__call__", base.__dict__["__call__"])
             return base if found else None
     return None
 
@@ -231,9 +231,7 @@ def _hooked(classes: set[type]) -> Iterator[None]:
             if entry is None:
                 original = cls.__dict__["__call__"]
                 entry = _patched[cls] = [original, 0]
-                setattr(
-                    cls, "__call__", MethodDescriptor(_recording(original.__func__))
-                )
+                setattr(cls, "__call__", _recording(original))
             entry[1] += 1
     try:
         yield

@@ -1,6 +1,6 @@
 """Filtered transformations: JAX transformations where arrays are traced (or
 vectorised, or differentiated) and every other leaf passes through untouched.
-One transformation per module; `_common` holds what they share."""
+One transformation per module; `README.md` says which file holds what they share."""
 
 from ._axes import if_array as if_array
 from ._callback import filter_pure_callback as filter_pure_callback

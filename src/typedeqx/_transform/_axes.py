@@ -21,8 +21,8 @@ import numpy as np
 
 from .._errors import TransformError
 from .._filters import is_array
-from ._common import Static, call_path, describe_leaf, merge_leaves
-from ._wrapper import ArgumentTypeError
+from ._split import Static, call_path, describe_leaf, merge_leaves
+from ._wrapper_base import ArgumentTypeError
 
 _SCALARS = (bool, int, float, complex)
 

@@ -8,8 +8,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from ._common import describe_leaf, make_struct, split_tree
-from ._wrapper import RuleError
+from ._split import describe_leaf, make_struct, split_tree
+from ._wrapper_base import RuleError
 
 
 class _Pending(threading.local):

@@ -6,8 +6,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 
 import jax
 
-from ._common import pack, split_tree, unpack
-from ._wrapper import TransformWrapper
+from ._split import pack, split_tree, unpack
+from ._wrapper_base import TransformWrapper
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")

@@ -15,7 +15,7 @@ import jax.core
 
 from .._errors import TransformError
 from .._module import Module, field
-from ._common import (
+from ._split import (
     TreeSplit,
     describe_leaf,
     is_traced_or_array,
@@ -31,7 +31,7 @@ def _struct(x: Any) -> jax.ShapeDtypeStruct:
     return make_struct(x.shape, x.dtype)
 
 
-class _ClosureConverted(Module):
+class _ClosureConvert(Module):
     """A traced function: call it like the original, with arguments of the same
     structure, shapes and dtypes as the examples it was traced on."""
 
@@ -56,6 +56,12 @@ class _ClosureConverted(Module):
         self.out_split = out_split
 
     @property
+    def in_struct(self) -> Any:
+        """The `(args, kwargs)` it takes: a `jax.ShapeDtypeStruct` per array, and
+        the non-array leaves themselves."""
+        return self.in_split.rebuild(list(self.in_structs))
+
+    @property
     def out_struct(self) -> Any:
         """The output's structure: a `jax.ShapeDtypeStruct` per array, and the
         non-array leaves themselves."""
@@ -68,7 +74,7 @@ class _ClosureConverted(Module):
         return self.out_split.rebuild(out)
 
 
-class _TrivialClosureConverted(Module):
+class _TrivialClosureConvert(Module):
     """A function that closes over nothing, so has nothing to convert: called
     directly (after the same check of its arguments)."""
 
@@ -85,6 +91,11 @@ class _TrivialClosureConverted(Module):
         self.fn = fn
         self.in_split = in_split
         self.in_structs = in_structs
+
+    @property
+    def in_struct(self) -> Any:
+        """As for a traced conversion."""
+        return self.in_split.rebuild(list(self.in_structs))
 
     @property
     def out_struct(self) -> Any:
@@ -149,7 +160,7 @@ def filter_closure_convert(
     in_structs = tuple(_struct(x) for x in dynamic)
     if isinstance(fn, types.FunctionType) and fn.__closure__ is None:
         # Nothing closed over, so nothing to hoist: skip tracing.
-        trivial = _TrivialClosureConverted(fn, in_split, in_structs)
+        trivial = _TrivialClosureConvert(fn, in_split, in_structs)
         return cast(Callable[_P, _T], trivial)
     structure: list[TreeSplit] = []
 
@@ -160,7 +171,7 @@ def filter_closure_convert(
         return out_arrays
 
     closed = jax.make_jaxpr(call)(*dynamic)
-    converted = _ClosureConverted(
+    converted = _ClosureConvert(
         jaxpr=closed.jaxpr,
         consts=list(closed.consts),
         in_split=in_split,

@@ -20,8 +20,8 @@ from jax.custom_derivatives import SymbolicZero
 
 from .._errors import TransformError
 from .._filters import is_inexact_array
-from ._common import Static, TreeSplit, describe_leaf, fun_name, split_tree
-from ._wrapper import RuleError
+from ._split import Static, TreeSplit, describe_leaf, fun_name, split_tree
+from ._wrapper_base import RuleError
 
 
 def _zero_tangent(primal: Any) -> Any:
@@ -263,15 +263,10 @@ class filter_custom_vjp:
                     "tree structured like the first argument (None for no "
                     f"gradient); it does not match: {e}"
                 ) from None
-            picked = [per_leaf[i] for i in call.vjp.dynamic_indices]
-            for g in picked:
-                if g is not None and not hasattr(g, "shape"):
-                    raise TransformError(
-                        f"filter_custom_vjp({name}): the backward rule must return "
-                        "a tree structured like the first argument, with an array "
-                        f"or None for each of its arrays; got {describe_leaf(g)} "
-                        "where an array's gradient belongs."
-                    )
+            picked = [
+                _as_cotangent(name, per_leaf[i], primal)
+                for i, primal in zip(call.vjp.dynamic_indices, values, strict=True)
+            ]
             cts = [g if i in call.diff else None for i, g in enumerate(picked)]
             return cts, [None] * len(rest_values)
 
@@ -298,3 +293,27 @@ def _zero_if_none(primal: Any, cotangent: Any) -> Any:
     if cotangent is None and is_inexact_array(primal):
         return jnp.zeros_like(primal)
     return cotangent
+
+
+def _as_cotangent(name: str, g: Any, primal: Any) -> Any:
+    """The backward rule's gradient `g` for the array `primal`, as an array.
+
+    A Python number stands for a scalar array's gradient (Equinox accepts it; its
+    `debug.backward_nan` test returns `jnp.nan`), and becomes an array of the
+    primal's dtype. Anything else that is not an array is the rule's mistake.
+    """
+    if g is None or hasattr(g, "shape"):
+        return g
+    number = isinstance(g, (int, float, complex)) and not isinstance(g, bool)
+    if number and np.shape(primal) == ():
+        return jnp.asarray(g, dtype=primal.dtype)
+    expected = "an array, a number (for a scalar array), or None"
+    if np.shape(primal) != ():
+        expected = "an array of the same shape, or None"
+    raise TransformError(
+        f"filter_custom_vjp({name}): the backward rule must return a tree structured "
+        "like the first argument, with a gradient for each of its arrays; got "
+        f"{describe_leaf(g)} where the gradient of an array of shape "
+        f"{tuple(np.shape(primal))} and dtype {primal.dtype} belongs. Return "
+        f"{expected}."
+    )

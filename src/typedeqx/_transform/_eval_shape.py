@@ -10,7 +10,7 @@ from typing import Any
 
 import jax
 
-from ._common import is_traced_or_array, pack, split_tree, unpack
+from ._split import is_traced_or_array, pack, split_tree, unpack
 
 
 def filter_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

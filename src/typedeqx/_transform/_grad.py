@@ -13,8 +13,8 @@ from typing import Any, ParamSpec, TypeVar, overload
 import jax
 
 from .._filters import combine, is_array, is_inexact_array, partition
-from ._common import Static, fun_name
-from ._wrapper import ArgumentTypeError, TransformWrapper, reject_reserved
+from ._split import Static, fun_name
+from ._wrapper_base import ArgumentTypeError, TransformWrapper, reject_reserved
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -26,8 +26,9 @@ def _split_first(
     if not args:
         where = "was passed by keyword" if kwargs else "is missing"
         raise ArgumentTypeError(
-            f"{name} differentiates with respect to the first positional argument, "
-            f"which {where}. Pass the thing to differentiate first, by position."
+            f"Functions wrapped with {name} are differentiated with respect to "
+            f"their first positional argument, which {where}. Pass the thing to "
+            "differentiate first, by position."
         )
     return partition(args[0], is_inexact_array)
 

@@ -1,15 +1,12 @@
 """`filter_jit`: `jax.jit` where arrays are traced and every other leaf is static.
 
-Dispatch is the hot path, so the work per call is kept to what a cache lookup
-needs: one C++ flatten of `(args, kwargs)`, the tuple of leaf types, and two
-`operator.itemgetter` calls. The rest is done once per *layout* (a tree structure
-plus leaf types: which leaves are traced) and once per distinct static part (one
-`jax.jit` per layout and static leaves, which then caches by shape and dtype).
-The compiled code is shared by every wrapper of the same callable (see
-`_shared.py`), so `filter_jit(f)` built anew each step traces once. Non-array
-outputs ride back in the output's tree structure (see `Packed`), and a call that
-passes the previous call's module objects, or the objects it returned (a training
-loop), skips even the flatten (see `_memo.py`).
+Dispatch is the hot path (see README.md in this folder for its design and a
+diagram of a call's path). Per call: the memo's generated matcher, or one C++
+flatten of `(args, kwargs)` plus two `itemgetter`s; then `jax.jit`'s own C++
+dispatch; then the output's generated builder. Everything else is done once per
+*layout* (tree structure and leaf types: which leaves are traced) and once per
+static part (a `jax.jit` each, which then caches by shape and dtype), in the
+registry entry shared by every wrapper of the same callable (`_compile_cache.py`).
 """
 
 from collections.abc import Callable, Sequence
@@ -22,10 +19,14 @@ import jax.tree_util as jtu
 from .._caches import register_cache
 from .._errors import TransformError
 from .._filters import is_array
+from .._module import under_construction
 from .._runtime_errors import reraise
 from ._aot import Lowered
 from ._callback import reraise_callback_error
-from ._common import (
+from ._compile_cache import SharedCache, freeze, fun_key
+from ._memo import FRESH, Known, memo_functions, plan_memo
+from ._output_builder import is_plain, unpack_output
+from ._split import (
     Packed,
     TreeSplit,
     fun_name,
@@ -35,9 +36,8 @@ from ._common import (
     split_tree,
     unhashable_error,
 )
-from ._memo import FRESH, Known, memo_functions, plan_memo
-from ._shared import SharedCache, freeze, fun_key
-from ._wrapper import DonationWarnings, TransformWrapper, reject_reserved
+from ._waiting import Waiting, cache_size, needs_waiting, wait
+from ._wrapper_base import DonationWarnings, TransformWrapper, reject_reserved
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -62,7 +62,7 @@ def _jit_disabled() -> bool:
 
 
 def _finish(out: Any) -> Any:
-    return out.unpack() if type(out) is Packed else out
+    return unpack_output(out)[0] if type(out) is Packed else out
 
 
 class _Layout:
@@ -105,7 +105,7 @@ class _Layout:
 
 class _Shared:
     """The compiled code of every wrapper with the same static callable, `donate`
-    and `jitkwargs` (see `_shared.py`): layouts, and a `jax.jit` per layout and
+    and `jitkwargs` (see `_compile_cache.py`): layouts, and a `jax.jit` per layout and
     static part. Holds no arrays: the callable's arrays are inputs."""
 
     def __init__(
@@ -136,33 +136,30 @@ class _Shared:
             # Under `jax.disable_jit()` this runs eagerly and returns directly.
             if _jit_disabled():
                 return out
-            # Always packed: the split's identity names the output structure, for
-            # the memo of the next call (see `_memo.py`).
-            return Packed(*split_tree(out))
+            arrays, split = split_tree(out)
+            if not split.static_indices and is_plain(split.treedef):
+                return out
+            # Packed: the split's identity names the output structure, for its
+            # builder and for the memo of the next call (see `_memo.py`).
+            return Packed(arrays, split)
 
         traced.__name__ = traced.__qualname__ = self.name
         compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
         layout.compiled[static] = compiled
         return compiled
 
+    def wait_for(self, layout: _Layout, static: tuple[Any, ...]) -> Any:
+        """The compiled function for `static`, from now on waiting for its results
+        (see `_waiting.py`): its program holds a host callback."""
+        compiled = layout.compiled[static]
+        if type(compiled) is not Waiting:
+            compiled = layout.compiled[static] = Waiting(compiled)
+        return compiled
+
 
 _REGISTRY: SharedCache[_Shared] = SharedCache()
 register_cache(_REGISTRY.clear)
 register_cache(memo_functions.cache_clear)
-_MAX_OUTPUT_PLANS = 16
-
-
-class _OutputPlan:
-    """How to record the objects of outputs of one structure: the memo's `make`
-    for them, and one token per unit, shared by every output of this structure."""
-
-    __slots__ = ("split", "make", "tokens")
-
-    def __init__(self, split: TreeSplit, tree: Any) -> None:
-        self.split = split  # held, so that its `id` stays unique
-        plan = plan_memo((tree,))
-        self.make = None if plan is None else memo_functions(plan)[0]
-        self.tokens = () if plan is None else tuple(object() for _ in plan[0])
 
 
 class _JitWrapper(TransformWrapper):
@@ -185,17 +182,19 @@ class _JitWrapper(TransformWrapper):
         # leaves are known; see _memo.py
         self._memo: tuple[Any, ...] | None = None
         self._known = Known()
-        self._output_plans: dict[int, _OutputPlan] = {}
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         try:
             memo = self._memo
-            if memo is not None and not kwargs:
+            if memo is not None and not kwargs and not under_construction:
                 match, tokens, compiled = memo
                 hit = match(args, self._known.table, tokens)
                 if hit is not None:
                     out = compiled(self._fun_arrays, hit[0])
-                    return self._record(out, hit[1])
+                    if type(out) is Packed:
+                        return self._record(out, hit[1])
+                    self._known.table = hit[1]
+                    return out
             return self._call(args, kwargs)
         except (jax.errors.JaxRuntimeError, ValueError) as e:
             # Only on the error path: a failed `filter_pure_callback` raises its
@@ -217,12 +216,13 @@ class _JitWrapper(TransformWrapper):
         compiled object is callable with arguments like these (same structure,
         non-array leaves, shapes and dtypes).
         """
-        layout, leaves, compiled = self._prepare(args, kwargs)
-        static = layout.get_static(leaves)
+        layout, leaves, static, compiled = self._prepare(args, kwargs)
+        if type(compiled) is Waiting:
+            compiled = compiled.compiled
         lowered = compiled.lower(*self._inputs(layout, leaves))
 
         def prepare(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Any, ...]:
-            again, new_leaves, _ = self._prepare(a, k)
+            again, new_leaves, _, _ = self._prepare(a, k)
             if again is not layout or layout.get_static(new_leaves) != static:
                 raise TransformError(
                     f"{self._name}: a compiled function must be called with "
@@ -235,7 +235,7 @@ class _JitWrapper(TransformWrapper):
 
     def _prepare(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[_Layout, list[Any], Any]:
+    ) -> tuple[_Layout, list[Any], tuple[Any, ...], Any]:
         if kwargs and self._signature is not None:
             bound = self._signature.bind(*args, **kwargs)
             args, kwargs = bound.args, bound.kwargs
@@ -251,7 +251,7 @@ class _JitWrapper(TransformWrapper):
             compiled = self._shared.compile(layout, static)
         except TypeError:
             raise unhashable_error(self._name, (args, kwargs)) from None
-        return layout, leaves, compiled
+        return layout, leaves, static, compiled
 
     def _inputs(self, layout: _Layout, leaves: list[Any]) -> tuple[Any, ...]:
         if self._shared.donating:
@@ -259,43 +259,64 @@ class _JitWrapper(TransformWrapper):
         return self._fun_arrays, layout.get_dynamic(leaves)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        layout, leaves, compiled = self._prepare(args, kwargs)
-        if not self._shared.donating:
-            dynamic = layout.get_dynamic(leaves)
-            if layout.memo is None or kwargs:
-                self._memo = None
-                self._known.table = {}
-                return _finish(compiled(self._fun_arrays, dynamic))
-            make, match = layout.memo
-            entries: dict[int, Any] = {}
-            tokens = make(args, dynamic, self._known, FRESH, entries)
+        layout, leaves, static, compiled = self._prepare(args, kwargs)
+        inputs = self._inputs(layout, leaves)
+        memo = layout.memo
+        memoise = memo is not None and not (
+            self._shared.donating or kwargs or under_construction
+        )
+        # An object under construction may still change, and donated buffers are
+        # deleted by the call: memoise nothing then.
+        entries: dict[int, Any] = {}
+        match: Any = None
+        tokens: Any = None
+        if memo is not None and memoise:
+            make, match = memo
+            tokens = make(args, inputs[1], self._known, FRESH, entries)
             self._memo = (match, tokens, compiled)
-            return self._record(compiled(self._fun_arrays, dynamic), entries)
-        # Donated buffers are deleted by the call: nothing is memoised.
+        elif not self._shared.donating:
+            self._memo = None
+            self._known.table = {}
+        out = self._run(layout, static, compiled, inputs)
+        if memoise:
+            self._memo = (match, tokens, layout.compiled[static])
+            if type(out) is Packed:
+                return self._record(out, entries)
+            self._known.table = entries
+            return out
+        return _finish(out)
+
+    def _run(
+        self, layout: _Layout, static: Any, compiled: Any, inputs: tuple[Any, ...]
+    ) -> Any:
+        """Call `compiled`; if the call made a program that holds a host callback,
+        wait for it, now and on every later call (see `_waiting.py`)."""
         silencer = self._shared.warnings
+        size = cache_size(compiled)
         try:
-            return _finish(compiled(*self._inputs(layout, leaves)))
+            out = compiled(*inputs)
         finally:
             if silencer is not None:
                 silencer.disarm()
+            waits = needs_waiting(compiled, size, inputs)
+            if waits:
+                self._shared.wait_for(layout, static)
+        if waits:
+            wait(out)
+        return out
 
     def _record(self, out: Any, entries: dict[int, Any]) -> Any:
         """Unpack `out`; remember the objects of this call's arguments (`entries`)
         and of its output, whose leaves the next call need not flatten."""
-        if type(out) is not Packed:  # under `jax.disable_jit()`
-            self._known.table = {}
-            return out
-        split, arrays = out.split, out.arrays
-        tree = split.rebuild(arrays)
-        plans = self._output_plans
-        plan = plans.get(id(split))
-        if plan is None:
-            if len(plans) >= _MAX_OUTPUT_PLANS:
-                plans.clear()
-            plan = plans[id(split)] = _OutputPlan(split, tree)
-        if plan.make is not None:
-            plan.make((tree,), arrays, self._known, plan.tokens, entries)
-        self._known.table = entries
+        output = out.split.output
+        if output is None:
+            tree, output = unpack_output(out)
+        else:
+            tree = output.build(out.arrays)
+        known = self._known
+        if output.make is not None:
+            output.make((tree,), out.arrays, known, output.tokens, entries)
+        known.table = entries
         return tree
 
     def _find_layout(

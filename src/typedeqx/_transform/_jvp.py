@@ -16,7 +16,7 @@ import jax.tree_util as jtu
 
 from .._errors import TransformError
 from .._filters import combine, is_array, is_inexact_array, partition
-from ._common import Static
+from ._split import Static
 
 
 def _is_none(x: Any) -> bool:

@@ -8,8 +8,8 @@ import jax.extend.core
 import jax.tree_util as jtu
 
 from .._filters import is_array
-from ._common import is_traced_or_array, split_tree
-from ._wrapper import TransformWrapper
+from ._split import is_traced_or_array, split_tree
+from ._wrapper_base import TransformWrapper
 
 _P = ParamSpec("_P")
 _Result = tuple[jax.extend.core.ClosedJaxpr, Any, Any]

@@ -23,6 +23,10 @@ tuples cannot be weakly referenced; the generated matcher looks into them and
 checks their types and lengths. Array arguments are compared by type only (their
 values are what changes), Python scalars by value. An entry dies with its object
 (a weak-reference callback removes it), and the table holds one call's objects.
+
+Objects under construction are never known: `filter_jit` neither matches nor
+records while any Module's `__init__` runs (see README.md in this folder, which
+also lists the one limit, `object.__setattr__` on a built Module).
 """
 
 import functools
@@ -131,11 +135,6 @@ class Known:
         if entry is not None and entry[0] is ref:
             del self.table[key]
 
-    def entry(self, obj: Any, leaves: tuple[Any, ...], token: object) -> Entry:
-        """A new entry for `obj` (not yet in the table)."""
-        key = id(obj)
-        return weakref.ref(obj, functools.partial(self.forget, key)), leaves, token
-
 
 class _Fresh:
     """Tokens for objects seen for the first time: a new one each."""
@@ -161,12 +160,12 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
         Returns the tokens of the units, for `match`.
     - `match(args, table, tokens) -> (dynamic, entries) | None`: the traced leaves
         of a call whose units match `tokens` (else `None`), and the entries of its
-        objects, keyed by `id`.
+        objects, keyed by `id` (`table` itself when it holds only those).
     """
     units, containers = plan
     top = sorted({u[1][0] for u in units} | {c[0][0] for c in containers})
     unpack = [f"    {''.join(f'a{i}, ' for i in range(len(top)))}= args"] if top else []
-    make_body = ["    table = known.table", *unpack]
+    make_body = ["    table = known.table", "    forget = known.forget", *unpack]
     match_body = [f"    if len(args) != {len(top)}:", "        return None", *unpack]
     for k, (path, tp, length) in enumerate(containers):
         v = _name(path)
@@ -187,7 +186,10 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
             make_body += [
                 f"    e = table.get(id({v}))",
                 f"    if e is None or e[0]() is not {v}:",
-                f"        e = known.entry({v}, dynamic[{start}:{stop}], new[{i}])",
+                # a new entry: its weak reference's callback drops it, by `id`
+                f"        k = id({v})",
+                f"        e = _ref({v}, _partial(forget, k)), "
+                f"dynamic[{start}:{stop}], new[{i}]",
                 f"    out[id({v})] = e",
                 f"    t{i} = e[2]",
             ]
@@ -220,9 +222,14 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
             f"    return ({''.join(tokens)})",
             "def match(args, table, tokens):",
             *match_body,
+            # Every unit was found in `table`: if it holds no more entries than
+            # there are units, it is this call's table already (a repeated call).
+            f"    if len(table) == {len(entries)}:",
+            f"        return {' + '.join(parts) or '()'}, table",
             f"    return {' + '.join(parts) or '()'}, {{{', '.join(entries)}}}",
         ]
     )
     scope: dict[str, Any] = {f"_t{k}": c[1] for k, c in enumerate(containers)}
+    scope.update(_ref=weakref.ref, _partial=functools.partial)
     exec(compile(source, "<typedeqx filter_jit memo>", "exec"), scope)
     return scope["make"], scope["match"]

@@ -16,9 +16,9 @@ from .._errors import TransformError
 from ._aot import Lowered
 from ._axes import MappedArgs, if_array, join_output, split_mapped_args
 from ._callback import reraise_callback_error
-from ._common import TreeSplit, fun_name, unhashable_error
-from ._shared import SharedCache, freeze, fun_key
-from ._wrapper import DonationWarnings, TransformWrapper, reject_reserved
+from ._compile_cache import SharedCache, freeze, fun_key
+from ._split import TreeSplit, fun_name, unhashable_error
+from ._wrapper_base import DonationWarnings, TransformWrapper, reject_reserved
 
 _LEADING = if_array(0)
 _RESERVED = ("static_broadcasted_argnums", "donate_argnums")
@@ -26,7 +26,7 @@ _RESERVED = ("static_broadcasted_argnums", "donate_argnums")
 
 class _Shared:
     """The compiled `jax.pmap`s of every wrapper with the same static callable and
-    settings (see `_shared.py`), one per argument layout and static part."""
+    settings (see `_compile_cache.py`), one per argument layout and static part."""
 
     def __init__(self, split: TreeSplit, quiet: bool) -> None:
         self.rebuild_fun = split.rebuild

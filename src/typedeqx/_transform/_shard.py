@@ -7,7 +7,7 @@ import jax
 import jax.tree_util as jtu
 
 from .._filters import is_array
-from ._common import split_tree
+from ._split import split_tree
 
 _constrain: Callable[[Any, Any], Any] = jax.lax.with_sharding_constraint
 

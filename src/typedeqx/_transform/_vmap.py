@@ -9,8 +9,8 @@ import jax
 
 from .._errors import TransformError
 from ._axes import if_array, join_output, split_mapped_args
-from ._common import fun_name
-from ._wrapper import TransformWrapper
+from ._split import fun_name
+from ._wrapper_base import TransformWrapper
 
 _LEADING = if_array(0)
 

@@ -5,7 +5,7 @@ from typing import Any
 import jax
 from jax import lax
 
-from .._unbatched import unbatched_any
+from .._runtime_errors import unbatched_any
 
 
 def breakpoint_if(pred: Any, **kwargs: Any) -> Any:

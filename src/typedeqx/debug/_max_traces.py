@@ -62,9 +62,8 @@ class _AssertMaxTraces(Module):
 
     def _too_many(self, structs: dict[str, Any]) -> str:
         head = (
-            f"{self.fn} may be traced at most {self.max_traces} times (set by "
-            f"assert_max_traces), but this is call number "
-            f"{self.counter.count}."
+            f"{self.fn} can only be traced {self.max_traces} times (set by "
+            f"assert_max_traces), but this is trace number {self.counter.count}."
         )
         for name, struct in structs.items():
             previous = self.counter.seen.get(name, [])

@@ -47,3 +47,7 @@ from ._stateful import StateIndex as StateIndex
 from ._stateful import delete_init_state as delete_init_state
 from ._stateful import make_with_state as make_with_state
 from ._weight_norm import WeightNorm as WeightNorm
+
+from ._scopes import install as _install_scopes  # noqa: E402
+
+_install_scopes(globals())

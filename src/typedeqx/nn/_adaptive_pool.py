@@ -1,18 +1,21 @@
 """`AdaptivePool` and its forms `AdaptiveMaxPool1d/2d/3d`, `AdaptiveAvgPool1d/2d/3d`."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Shaped
 
-from .._contracts import checked, describe
+from .._contracts import Rank, checked, describe
 from .._module import Module, field
 from ._misc import ArrayIn
-from ._spatial import check_rank, per_axis, positive_int
+from ._spatial import per_axis, positive_int
 
-_INPUT = 'Shaped[Array, "channels *spatial"]'
+_RANK = Rank(
+    "len(target_shape) + 1",
+    "a channel axis and one spatial axis per size of target_shape={target_shape}",
+)
 
 
 @checked
@@ -46,7 +49,10 @@ class AdaptivePool(Module):
         self.operation = operation
 
     def __call__(
-        self, x: Shaped[ArrayIn, "channels *spatial"], *, key: Any = None
+        self,
+        x: Annotated[Shaped[ArrayIn, "channels *spatial"], _RANK],
+        *,
+        key: Any = None,
     ) -> Shaped[Array, "channels *target_shape"]:
         """**Arguments:**
 
@@ -58,9 +64,6 @@ class AdaptivePool(Module):
 
         Output of shape `(channels, *target_shape)`.
         """
-        error = check_rank(self, x, len(self.target_shape), _INPUT)
-        if error is not None:
-            raise error
         _check_sizes(type(self).__name__, x, self.target_shape)
         y = jnp.asarray(x)
         for axis, target in enumerate(self.target_shape, start=1):

@@ -3,14 +3,14 @@
 import math
 import warnings
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import Promotes, checked
 from .._module import Module, field
 from ._dropout import Dropout
 from ._linear import Linear
@@ -122,9 +122,15 @@ class MultiheadAttention(Module):
 
     def __call__(
         self,
-        query: Float[ArrayIn, "q_seq query_size"],
-        key_: Float[ArrayIn, "kv_seq key_size"],
-        value: Float[ArrayIn, "kv_seq value_size"],
+        # Each sequence meets its projection's weight first: the dtype contract is
+        # stated here, on the argument the user passed, not left to the Linear.
+        query: Annotated[
+            Float[ArrayIn, "q_seq query_size"], Promotes("query_proj.weight")
+        ],
+        key_: Annotated[Float[ArrayIn, "kv_seq key_size"], Promotes("key_proj.weight")],
+        value: Annotated[
+            Float[ArrayIn, "kv_seq value_size"], Promotes("value_proj.weight")
+        ],
         mask: Bool[ArrayIn, "q_seq kv_seq"]
         | Bool[ArrayIn, "num_heads q_seq kv_seq"]
         | None = None,
@@ -177,7 +183,9 @@ class MultiheadAttention(Module):
             attn = jax.vmap(attend, in_axes=(1, 1, 1, None, 0), out_axes=1)(
                 *heads, mask, keys
             )
-        return jax.vmap(self.output_proj)(attn.reshape(attn.shape[0], -1))
+        # Explicit sizes: with a zero-length query, `-1` could not be inferred.
+        flat = attn.reshape(attn.shape[0], self.num_heads * self.vo_size)
+        return jax.vmap(self.output_proj)(flat)
 
     def _split_heads(self, projection: Linear, x: Any, size: int) -> Array:
         projected = jax.vmap(projection)(x)

@@ -1,19 +1,21 @@
 """`Conv` and its fixed-dimension forms `Conv1d`, `Conv2d`, `Conv3d`."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import jax.lax as lax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import SameDtype, checked
 from .._module import Module, field
-from ._kernel import check_groups, check_input, init_kernel
+from ._kernel import check_groups, init_kernel
 from ._misc import ArrayIn
 from ._spatial import (
+    SPATIAL_RANK,
     Padding,
     PaddingLike,
+    check_padding_content,
     check_window_fits,
     explicit_padding,
     padding_mode_of,
@@ -103,7 +105,12 @@ class Conv(Module):
         self.use_bias = use_bias
 
     def __call__(
-        self, x: Inexact[ArrayIn, "in_channels *spatial"], *, key: Any = None
+        self,
+        x: Annotated[
+            Inexact[ArrayIn, "in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
+        ],
+        *,
+        key: Any = None,
     ) -> Inexact[Array, "out_channels *out_spatial"]:
         """**Arguments:**
 
@@ -116,9 +123,10 @@ class Conv(Module):
         Output of shape `(out_channels, *out_spatial)`, where along each axis
         `out = (size + before + after - dilation * (kernel - 1) - 1) // stride + 1`.
         """
-        check_input(self, x)
         spans = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
         pads = explicit_padding(self.padding, x.shape[1:], spans, self.stride)
+        if self.padding_mode != "ZEROS":
+            check_padding_content(self, x, pads, self.padding_mode)
         check_window_fits(type(self).__name__, x, pads, spans)
         if self.padding_mode != "ZEROS":
             x = jnp.pad(x, ((0, 0), *pads), _PAD_MODES[self.padding_mode])

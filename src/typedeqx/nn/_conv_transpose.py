@@ -1,17 +1,18 @@
 """`ConvTranspose` and its fixed-dimension forms `ConvTranspose1d/2d/3d`."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import jax.lax as lax
 import jax.numpy as jnp
 from jaxtyping import Array, Inexact, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import SameDtype, checked
 from .._module import Module, field
-from ._kernel import check_groups, check_input, init_kernel
+from ._kernel import check_groups, init_kernel
 from ._misc import ArrayIn
 from ._spatial import (
+    SPATIAL_RANK,
     Padding,
     PaddingLike,
     Pairs,
@@ -110,7 +111,12 @@ class ConvTranspose(Module):
         self.use_bias = use_bias
 
     def __call__(
-        self, x: Inexact[ArrayIn, "in_channels *spatial"], *, key: Any = None
+        self,
+        x: Annotated[
+            Inexact[ArrayIn, "in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
+        ],
+        *,
+        key: Any = None,
     ) -> Inexact[Array, "out_channels *out_spatial"]:
         """**Arguments:**
 
@@ -125,15 +131,19 @@ class ConvTranspose(Module):
         `(size - 1) * stride - before - after + dilation * (kernel - 1) + 1
         + output_padding`.
         """
-        check_input(self, x)
         pads = self._transposed_padding()
         if self.padding_mode == "CIRCULAR":
             wrap = tuple((lo // s, hi // s) for (lo, hi), s in zip(pads, self.stride))
             x = jnp.pad(x, ((0, 0), *wrap), "wrap")
             pads = tuple((lo % s, hi % s) for (lo, hi), s in zip(pads, self.stride))
         spans = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
-        dilated = tuple((n - 1) * s + 1 for n, s in zip(x.shape[1:], self.stride))
-        check_window_fits(type(self).__name__, x, pads, spans, dilated)
+        dilated = tuple(
+            max(0, (n - 1) * s + 1) for n, s in zip(x.shape[1:], self.stride)
+        )
+        if 0 not in dilated or _negative_output(dilated, pads, spans):
+            # An empty input gives an empty output, as in Equinox, unless the
+            # padding would make its length negative.
+            check_window_fits(type(self).__name__, x, pads, spans, dilated)
         y = lax.conv_general_dilated(
             lhs=jnp.asarray(x)[None],
             rhs=self.weight,
@@ -269,3 +279,11 @@ class ConvTranspose3d(ConvTranspose):
             3, in_channels, out_channels, kernel_size, stride, padding,
             output_padding, dilation, groups, use_bias, padding_mode, dtype, key=key,
         )  # fmt: skip
+
+
+def _negative_output(
+    dilated: tuple[int, ...], pads: tuple[tuple[int, int], ...], spans: tuple[int, ...]
+) -> bool:
+    return any(
+        n + lo + hi - span + 1 < 0 for n, (lo, hi), span in zip(dilated, pads, spans)
+    )

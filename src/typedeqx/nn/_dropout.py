@@ -10,6 +10,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._contracts import checked
 from .._module import Module
+from ._layer_errors import missing_key
 from ._misc import ArrayIn
 
 
@@ -46,7 +47,8 @@ class Dropout(Module):
             inference = deterministic
             warnings.warn(
                 "Dropout(deterministic=...) is deprecated; use "
-                "Dropout(inference=...) instead."
+                "Dropout(inference=...) instead.",
+                stacklevel=2,
             )
         self.p = p
         self.inference = inference
@@ -79,7 +81,8 @@ class Dropout(Module):
             inference = deterministic
             warnings.warn(
                 "Dropout()(deterministic=...) is deprecated; use "
-                "Dropout()(inference=...) instead."
+                "Dropout()(inference=...) instead.",
+                stacklevel=2,
             )
         if inference is None:
             inference = self.inference
@@ -88,10 +91,7 @@ class Dropout(Module):
         if inference:
             return x
         if key is None:
-            raise RuntimeError(
-                "Dropout needs a key when not in inference mode: call it with "
-                "key=..., or switch it off with nn.inference_mode(model)."
-            )
+            raise missing_key(self)
         return _drop(x, self.p, key)
 
 

@@ -9,6 +9,7 @@ from jaxtyping import Array, Float, Integer, PRNGKeyArray
 
 from .._contracts import checked
 from .._module import Module, field
+from .._values import check_indices
 from ._misc import ArrayIn, default_floating_dtype
 
 
@@ -74,7 +75,8 @@ class Embedding(Module):
 
         The vector of shape `(embedding_size,)` at row `x` of the table.
         """
-        return self.weight[x]
+        # With value checks on, an id outside the table raises (JAX would clamp it).
+        return self.weight[check_indices(self, x, self.num_embeddings)]
 
 
 def _check_size(name: str, value: Any) -> None:

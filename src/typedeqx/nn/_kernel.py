@@ -8,11 +8,8 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, PRNGKeyArray
 
-from .._contracts import ShapeError, argument_error
 from ._misc import default_floating_dtype
-from ._spatial import check_rank, positive_int
-
-_INPUT = 'Inexact[Array, "in_channels *spatial"]'
+from ._spatial import positive_int
 
 
 def init_uniform(
@@ -64,25 +61,3 @@ def check_groups(layer: str, in_channels: int, out_channels: int, groups: Any) -
                 f"out_channels/groups outputs."
             )
     return count
-
-
-def check_input(module: Any, x: Any) -> None:
-    """Contracts an annotation cannot state: the rank, and the weight's dtype."""
-    error = check_rank(module, x, module.num_spatial_dims, _INPUT)
-    if error is not None:
-        raise error
-    if x.dtype != module.weight.dtype:
-        raise _dtype_error(module, x)
-
-
-def _dtype_error(module: Any, x: Any) -> ShapeError:
-    dtype = module.weight.dtype
-    return argument_error(
-        module,
-        "x",
-        x,
-        expected=_INPUT,
-        detail=f"got dtype {x.dtype}, expected the weight's dtype {dtype}",
-        hint=f"cast the input with x.astype({dtype.name!r}), or build the layer "
-        "with a matching dtype=.",
-    )

@@ -1,12 +1,12 @@
 """`Linear` and `Identity`."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Inexact, PRNGKeyArray, Shaped
 
-from .._contracts import ShapeError, argument_error, checked
+from .._contracts import Promotes, Unless, When, checked
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype, uniform_fan_in
 
@@ -60,10 +60,20 @@ class Linear(Module):
 
     def __call__(
         self,
-        x: Inexact[ArrayIn, " in_features"] | Inexact[ArrayIn, ""],
+        x: Annotated[
+            Inexact[ArrayIn, " in_features"],
+            Unless("in_features", "scalar"),
+            Promotes("weight"),
+        ]
+        | Annotated[
+            Inexact[ArrayIn, ""], When("in_features", "scalar"), Promotes("weight")
+        ],
         *,
         key: Any = None,
-    ) -> Inexact[Array, " out_features"] | Inexact[Array, ""]:
+    ) -> (
+        Annotated[Inexact[Array, " out_features"], Unless("out_features", "scalar")]
+        | Annotated[Inexact[Array, ""], When("out_features", "scalar")]
+    ):
         """**Arguments:**
 
         - `x`: input of shape `(in_features,)`, or `()` if `in_features="scalar"`.
@@ -75,28 +85,12 @@ class Linear(Module):
         """
         if self.in_features == "scalar":
             x = jnp.reshape(x, (1,))
-        elif jnp.ndim(x) == 0:
-            raise _scalar_input_error(self, x)
         y = self.weight @ x
         if self.bias is not None:
             y = y + self.bias
         if self.out_features == "scalar":
             y = jnp.reshape(y, ())
         return y
-
-
-def _scalar_input_error(layer: Linear, x: Any) -> ShapeError:
-    # The annotation admits a scalar for `in_features="scalar"`; which alternative
-    # applies depends on the static field, so the scalar case is checked here.
-    return argument_error(
-        layer,
-        "x",
-        x,
-        expected='Inexact[Array, "in_features"]',
-        detail="got a scalar, expected rank 1",
-        dims=("in_features",),
-        hint="a scalar input needs Linear(in_features='scalar', ...).",
-    )
 
 
 def _size(name: str, value: int | str) -> int:

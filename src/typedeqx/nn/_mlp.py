@@ -1,7 +1,7 @@
 """`MLP`: a stack of `Linear` layers with activations in between."""
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -9,7 +9,7 @@ import jax.random as jr
 import jax.tree_util as jtu
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import Unless, When, checked
 from .._filters import is_array
 from .._module import Module, field
 from .._transform import filter_vmap
@@ -124,8 +124,15 @@ class MLP(Module):
     # `out_size`: model surgery (`tree_at(lambda m: m.layers[-1], mlp, new_layer)`)
     # may change the sizes the layers work with, and each layer checks its own.
     def __call__(
-        self, x: Float[ArrayIn, " mlp_in"] | Float[ArrayIn, ""], *, key: Any = None
-    ) -> Float[Array, " mlp_out"] | Float[Array, ""]:
+        self,
+        x: Annotated[Float[ArrayIn, " mlp_in"], Unless("in_size", "scalar")]
+        | Annotated[Float[ArrayIn, ""], When("in_size", "scalar")],
+        *,
+        key: Any = None,
+    ) -> (
+        Annotated[Float[Array, " mlp_out"], Unless("out_size", "scalar")]
+        | Annotated[Float[Array, ""], When("out_size", "scalar")]
+    ):
         """**Arguments:**
 
         - `x`: input of shape `(in_size,)`, or `()` if `in_size="scalar"`.

@@ -2,13 +2,13 @@
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import ShapeError, argument_error, checked
+from .._contracts import Divisible, checked, locate_module
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
 
@@ -48,16 +48,16 @@ def _compute_dtype(x: Any) -> Any:
         return jnp.result_type(x.dtype, jnp.float32)
 
 
-def _whole_shape_error(layer: Any, x: Any) -> ShapeError:
-    # `*shape` is bound by the weight or bias; without either, only the static
-    # `shape` field says what the input must be, which an annotation cannot read.
-    return argument_error(
-        layer,
-        "x",
-        x,
-        expected='Float[Array, "*shape"]',
-        detail=f"got shape {tuple(jnp.shape(x))}, expected shape={layer.shape}",
-        hint="normalise a batch with jax.vmap(layer)(x).",
+def _shape_mismatch(layer: Any, x: Any) -> ValueError:
+    # With checks on, `*shape` (bound by the static `shape`) refused this already;
+    # with checks off the layer still refuses, as Equinox does, rather than
+    # normalising over the wrong axes.
+    name = type(layer).__name__
+    path, _ = locate_module(layer)
+    where = f"{name}.__call__" if path == name else f"{path} ({name}.__call__)"
+    return ValueError(
+        f"{where}: argument x has shape {tuple(jnp.shape(x))}, expected shape="
+        f"{layer.shape}. To normalise over some axes only, jax.vmap over the others."
     )
 
 
@@ -139,8 +139,8 @@ class LayerNorm(Module):
         Output of shape `shape` and the dtype of `x`; with `state`, the pair
         `(output, state)`.
         """
-        if jnp.shape(x) != self.shape:
-            raise _whole_shape_error(self, x)
+        if jnp.shape(x) != self.shape:  # only with checks off
+            raise _shape_mismatch(self, x)
         orig_dtype = x.dtype
         dtype = _compute_dtype(x)
         x = jnp.asarray(x).astype(dtype)
@@ -211,8 +211,8 @@ class RMSNorm(Module):
         Output of shape `shape` and the dtype of `x`; with `state`, the pair
         `(output, state)`.
         """
-        if jnp.shape(x) != self.shape:
-            raise _whole_shape_error(self, x)
+        if jnp.shape(x) != self.shape:  # only with checks off
+            raise _shape_mismatch(self, x)
         orig_dtype = x.dtype
         dtype = _compute_dtype(x)
         x = jnp.asarray(x).astype(dtype)
@@ -266,7 +266,7 @@ class GroupNorm(Module):
 
     def __call__(
         self,
-        x: Float[ArrayIn, "channels *spatial"],
+        x: Annotated[Float[ArrayIn, "channels *spatial"], Divisible(0, "groups")],
         state: Any = _NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
@@ -287,8 +287,6 @@ class GroupNorm(Module):
         the pair `(output, state)`.
         """
         channels, *spatial = jnp.shape(x)
-        if channels % self.groups != 0:
-            raise _groups_error(self, x)
         orig_dtype = x.dtype
         dtype = _compute_dtype(x)
         x = jnp.asarray(x).astype(dtype)
@@ -328,19 +326,3 @@ def _check_groups(groups: Any, channels: Any, channelwise_affine: bool) -> None:
             f"GroupNorm(groups=...) must divide channels: groups={groups} does not "
             f"divide channels={channels}."
         )
-
-
-def _groups_error(layer: GroupNorm, x: Any) -> ShapeError:
-    # With `channels=None` nothing binds the channel axis, so divisibility by
-    # `groups` is the only contract left on it.
-    return argument_error(
-        layer,
-        "x",
-        x,
-        expected='Float[Array, "channels *spatial"]',
-        detail=(
-            f"channels={jnp.shape(x)[0]} is not divisible by groups={layer.groups}"
-        ),
-        dims=("groups",),
-        hint="the first axis of x is the channel axis; vmap over any batch axis.",
-    )

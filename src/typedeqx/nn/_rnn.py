@@ -1,18 +1,23 @@
 """`GRUCell` and `LSTMCell`: one step of a recurrent network."""
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import jax.nn as jnn
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Inexact, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import Promotes, checked
 from .._module import Module, field
+from ._kernel import init_uniform
 from ._misc import ArrayIn, default_floating_dtype
 
-_Hidden = Float[ArrayIn, " hidden_size"]
+# The input meets `weight_ih` and the state `weight_hh` in a matmul: each must
+# promote with its weight (under strict promotion, a bf16 state into an f32 cell
+# would otherwise fail inside JAX).
+_Input = Annotated[Inexact[ArrayIn, " input_size"], Promotes("weight_ih")]
+_Hidden = Annotated[Inexact[ArrayIn, " hidden_size"], Promotes("weight_hh")]
 
 
 def _check_sizes(owner: str, input_size: Any, hidden_size: Any) -> None:
@@ -28,9 +33,10 @@ def _check_sizes(owner: str, input_size: Any, hidden_size: Any) -> None:
 def _uniform(
     key: PRNGKeyArray, shape: tuple[int, ...], hidden_size: int, dtype: Any
 ) -> Array:
-    # Uniform in ±sqrt(1/hidden_size), the PyTorch default for recurrent cells.
-    limit = math.sqrt(1 / hidden_size)
-    return jr.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+    # Uniform in ±sqrt(1/hidden_size), the PyTorch default for recurrent cells;
+    # computed as Equinox does (not 1/sqrt(...)), so the same key gives the same
+    # bits. A complex dtype draws real and imaginary parts from two keys.
+    return init_uniform(key, shape, dtype, math.sqrt(1 / hidden_size))
 
 
 @checked
@@ -39,10 +45,10 @@ class GRUCell(Module):
     state, the next hidden state. Scan it over a sequence with `jax.lax.scan`.
     """
 
-    weight_ih: Float[Array, "3*hidden_size input_size"]
-    weight_hh: Float[Array, "3*hidden_size hidden_size"]
-    bias: Float[Array, "3*hidden_size"] | None
-    bias_n: Float[Array, " hidden_size"] | None
+    weight_ih: Inexact[Array, "3*hidden_size input_size"]
+    weight_hh: Inexact[Array, "3*hidden_size hidden_size"]
+    bias: Inexact[Array, "3*hidden_size"] | None
+    bias_n: Inexact[Array, " hidden_size"] | None
     input_size: int = field(static=True)
     hidden_size: int = field(static=True)
     use_bias: bool = field(static=True)
@@ -61,8 +67,8 @@ class GRUCell(Module):
         - `input_size`: size of the input vector (non-negative).
         - `hidden_size`: size of the hidden state (positive).
         - `use_bias`: whether to add biases to the gates.
-        - `dtype`: floating dtype of the parameters (default float32, or float64
-            with x64 enabled).
+        - `dtype`: floating or complex dtype of the parameters (default float32,
+            or float64 with x64 enabled).
         - `key`: PRNG key for the initialisation, uniform in ±1/sqrt(hidden_size).
         """
         _check_sizes("GRUCell", input_size, hidden_size)
@@ -81,11 +87,11 @@ class GRUCell(Module):
 
     def __call__(
         self,
-        input: Float[ArrayIn, " input_size"],
+        input: _Input,
         hidden: _Hidden,
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Float[Array, " hidden_size"]:
+    ) -> Inexact[Array, " hidden_size"]:
         """**Arguments:**
 
         - `input`: input of shape `(input_size,)`.
@@ -116,9 +122,9 @@ class LSTMCell(Module):
     `jax.lax.scan`.
     """
 
-    weight_ih: Float[Array, "4*hidden_size input_size"]
-    weight_hh: Float[Array, "4*hidden_size hidden_size"]
-    bias: Float[Array, "4*hidden_size"] | None
+    weight_ih: Inexact[Array, "4*hidden_size input_size"]
+    weight_hh: Inexact[Array, "4*hidden_size hidden_size"]
+    bias: Inexact[Array, "4*hidden_size"] | None
     input_size: int = field(static=True)
     hidden_size: int = field(static=True)
     use_bias: bool = field(static=True)
@@ -137,8 +143,8 @@ class LSTMCell(Module):
         - `input_size`: size of the input vector (non-negative).
         - `hidden_size`: size of the hidden and cell states (positive).
         - `use_bias`: whether to add a bias to the gates.
-        - `dtype`: floating dtype of the parameters (default float32, or float64
-            with x64 enabled).
+        - `dtype`: floating or complex dtype of the parameters (default float32,
+            or float64 with x64 enabled).
         - `key`: PRNG key for the initialisation, uniform in ±1/sqrt(hidden_size).
         """
         _check_sizes("LSTMCell", input_size, hidden_size)
@@ -154,11 +160,11 @@ class LSTMCell(Module):
 
     def __call__(
         self,
-        input: Float[ArrayIn, " input_size"],
+        input: _Input,
         hidden: tuple[_Hidden, _Hidden],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> tuple[Float[Array, " hidden_size"], Float[Array, " hidden_size"]]:
+    ) -> tuple[Inexact[Array, " hidden_size"], Inexact[Array, " hidden_size"]]:
         """**Arguments:**
 
         - `input`: input of shape `(input_size,)`.

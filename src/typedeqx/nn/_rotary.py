@@ -2,13 +2,13 @@
 angles (RoFormer), so that query-key dot products depend on relative position."""
 
 import functools
-from typing import Any
+from typing import Annotated, Any
 
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import Promotes, checked
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
 
@@ -108,7 +108,7 @@ class RotaryPositionalEmbedding(Module):
 
     def __call__(
         self,
-        x: Float[ArrayIn, "seq embedding_size"],
+        x: Annotated[Float[ArrayIn, "seq embedding_size"], Promotes("dtype")],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Float[Array, "seq embedding_size"]:
@@ -120,8 +120,8 @@ class RotaryPositionalEmbedding(Module):
         **Returns:**
 
         An array of shape `(seq, embedding_size)` and the dtype of `x`: each position
-        rotated by its angles. With strict dtype promotion, `x` must have this
-        layer's `dtype`.
+        rotated by its angles. `x`'s dtype must promote with this layer's `dtype`
+        (under strict dtype promotion: be it).
         """
         seq_length = x.shape[0]
         cos, sin = _rotation_table(

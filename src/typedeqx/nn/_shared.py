@@ -4,7 +4,7 @@ several places (an embedding matrix reused as the output projection, say)."""
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from .._contracts import checked
+from .._contracts import checked, module_paths, stand_in
 from .._module import Module
 from .._transform import filter_eval_shape
 from .._tree import tree_at, tree_equal
@@ -74,6 +74,10 @@ class Shared(Module, Generic[_T]):
         the place of the nodes selected by `where`.
         """
         restored: _T = tree_at(self.where, self.pytree, self.get(self.pytree))
+        head = len(type(restored).__name__)
+        for path, node in module_paths(restored):
+            # Errors inside a restored module are named from this `Shared`.
+            stand_in(node, self, ".pytree" + path[head:])
         return restored
 
 
@@ -89,8 +93,9 @@ def _check_same_structure(
     destination = filter_eval_shape(where, pytree)
     if tree_equal(source, destination) is not True:
         raise ValueError(
-            "Shared(pytree, where, get): `get(pytree)` must have the PyTree "
-            "structure, shapes and dtypes of the nodes `where(pytree)` it replaces, "
+            "Every node being shared together must have the same pytree structure, "
+            "shapes and dtypes. In Shared(pytree, where, get), `get(pytree)` must "
+            "match the nodes `where(pytree)` it replaces, "
             f"but get gives {source} and where selects {destination}. Make `get` "
             "return one value per node selected by `where`, in the same order."
         )

@@ -6,13 +6,19 @@ from typing import Any
 
 import jax.lax as lax
 
-from .._contracts import ShapeError, argument_error, describe
+from .._contracts import Rank, describe, locate_module
 
 # A padding as a layer stores it: a string for `lax` to resolve against the input
 # size, or one `(before, after)` pair per spatial axis.
 Pairs = tuple[tuple[int, int], ...]
 Padding = str | Pairs
 PaddingLike = str | int | Sequence[int] | Sequence[tuple[int, int]]
+
+# The rank of a spatial layer's input: stated once, checked with its annotation.
+SPATIAL_RANK = Rank(
+    "num_spatial_dims + 1",
+    "a channel axis and num_spatial_dims={num_spatial_dims} spatial axes",
+)
 
 _PADDING_STRINGS = ("SAME", "SAME_LOWER", "VALID")
 PADDING_MODES = ("ZEROS", "REFLECT", "REPLICATE", "CIRCULAR")
@@ -124,33 +130,6 @@ def explicit_padding(
     return padding
 
 
-def check_rank(
-    module: Any, x: Any, num_spatial_dims: int, expected: str
-) -> ShapeError | None:
-    """A `ShapeError` if `x` is not `(channels, *spatial)` with `num_spatial_dims`
-    spatial axes; `None` if it is."""
-    rank = len(x.shape)
-    if rank == num_spatial_dims + 1:
-        return None
-    hint = None
-    if rank == num_spatial_dims + 2:
-        hint = (
-            "this looks like a batch of inputs; layers act on one example, so map "
-            "the layer over the batch with jax.vmap or typedeqx.filter_vmap."
-        )
-    return argument_error(
-        module,
-        "x",
-        x,
-        expected=expected,
-        detail=(
-            f"got rank {rank}, expected rank {num_spatial_dims + 1} (a channel axis "
-            f"and num_spatial_dims={num_spatial_dims} spatial axes)"
-        ),
-        hint=hint,
-    )
-
-
 def check_window_fits(
     layer: str,
     x: Any,
@@ -174,4 +153,22 @@ def check_window_fits(
                 f"spatial axis {axis}: its padded size is {size + lo + hi} but the "
                 f"(dilated) kernel spans {span}, so the output would be empty. Use a "
                 f"larger input, more padding, padding='SAME', or a smaller kernel_size."
+            )
+
+
+def check_padding_content(module: Any, x: Any, pads: Pairs, mode: str) -> None:
+    """A `ValueError` (the type `jnp.pad` raises) naming the layer's path when a
+    padding mode that copies input values (`"REFLECT"`, `"REPLICATE"`,
+    `"CIRCULAR"`) would pad an empty spatial axis of `x`: there is nothing to
+    copy."""
+    for axis, (size, (lo, hi)) in enumerate(zip(x.shape[1:], pads)):
+        if size == 0 and (lo or hi):
+            name = type(module).__name__
+            path, _ = locate_module(module)
+            where = f"{name}.__call__" if path == name else f"{path} ({name}.__call__)"
+            raise ValueError(
+                f"{where}: argument x is {describe(x)}, whose spatial axis {axis} is "
+                f"empty, so padding_mode={mode!r} has no values to pad it with.\n"
+                "  hint: pass an input with at least one element along every "
+                "spatial axis, or use padding_mode='ZEROS'."
             )

@@ -7,9 +7,10 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import checked, stand_in
 from .._module import field
 from .._tree import tree_at
+from ._state_contract import check_state
 from ._stateful import State, StatefulLayer, StateIndex
 
 _Layer = TypeVar("_Layer")
@@ -106,7 +107,13 @@ class SpectralNorm(StatefulLayer, Generic[_Layer]):
 
         `(y, state)`: the wrapped layer's output (its shape) with the normalised
         weight, and the updated state.
+
+        **Raises:**
+
+        `ShapeError` when `state` lacks this layer's singular vectors (then also a
+        `KeyError`), or holds them with other shapes or dtypes than its own.
         """
+        check_state(self, state)
         if inference is None:
             inference = self.inference
         u, v = state.get(self.uv_index)
@@ -121,6 +128,7 @@ class SpectralNorm(StatefulLayer, Generic[_Layer]):
         normalised = jnp.reshape(matrix / sigma, weight.shape)
         name = self.weight_name
         layer = tree_at(lambda m: getattr(m, name), self.layer, normalised)
+        stand_in(layer, self)  # errors inside it are named from this wrapper
         return layer(x), state
 
 

@@ -9,8 +9,12 @@ import jax
 import jax.numpy as jnp
 import jax.tree_util as jtu
 
+from .._contracts import describe
 from .._module import Module, field
 from .._tree import tree_at, tree_equal
+
+# `jax.ShapeDtypeStruct` is unannotated; this gives it the type used here.
+_struct: Callable[..., Any] = jax.ShapeDtypeStruct
 
 _V = TypeVar("_V")
 _P = ParamSpec("_P")
@@ -18,10 +22,53 @@ _T = TypeVar("_T")
 
 
 class _Deleted(Module):
-    """Stands in for an initial value that `delete_init_state` removed."""
+    """Stands in for an initial value that `delete_init_state` removed, keeping its
+    structure, shapes and dtypes (see `state_spec`), which a layer checks the `State`
+    it is given against."""
+
+    spec: Any = field(static=True)
+
+    def __init__(self, spec: Any):
+        self.spec = spec
 
 
-_DELETED = _Deleted()
+def _leaf_spec(leaf: Any) -> tuple[tuple[int, ...], Any]:
+    # As `State` stores it: `jnp.asarray` of the leaf (so a Python scalar is i32/f32).
+    array = leaf if isinstance(leaf, jax.Array) else jnp.asarray(leaf)
+    return tuple(array.shape), array.dtype
+
+
+class StateSpec:
+    """The structure, shapes and dtypes of a state value (hashable; printed as
+    `(f32[3], f32[3])`)."""
+
+    __slots__ = ("leaves", "treedef")
+
+    def __init__(self, treedef: Any, leaves: tuple[tuple[tuple[int, ...], Any], ...]):
+        self.treedef = treedef
+        self.leaves = leaves
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StateSpec) and (self.treedef, self.leaves) == (
+            other.treedef,
+            other.leaves,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.treedef, self.leaves))
+
+    def __repr__(self) -> str:
+        parts = [describe(_struct(s, d)) for s, d in self.leaves]
+        if self.treedef.num_leaves == 1 and self.treedef.num_nodes == 1:
+            return parts[0]
+        return f"({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+
+
+def state_spec(value: Any) -> StateSpec:
+    """The structure, shapes and dtypes of `value`, a PyTree of arrays (or tracers,
+    or Python scalars): one `(shape, dtype)` per leaf."""
+    leaves, treedef = jtu.tree_flatten(value)
+    return StateSpec(treedef, tuple(_leaf_spec(leaf) for leaf in leaves))
 
 
 class StateIndex(Module, Generic[_V]):
@@ -71,6 +118,28 @@ def _check_index(item: Any) -> None:
         )
 
 
+class _MissingEntry(KeyError):
+    """`State.get` for an index the State has no entry for: the `KeyError` Equinox
+    raises, with a message that says why and what to pass instead."""
+
+    def __init__(self, marker: object, state: dict[object, Any]):
+        names = [repr(k) for k in state if isinstance(k, str)][:3]
+        held = f"it holds {', '.join(names)}" if names else f"it holds {len(state)}"
+        if names and len(state) > len(names):
+            held += f" and {len(state) - len(names)} more"
+        elif not names:
+            held += " entries"
+        name = repr(marker) if isinstance(marker, str) else "of this StateIndex"
+        super().__init__(
+            f"State.get: no entry {name} in this State ({held}): it was made for "
+            "another model. Pass the State made together with this model by "
+            "`eqx.nn.make_with_state`, or the State its previous call returned."
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def _structure(value: Any) -> Any:
     return jax.eval_shape(lambda: value)
 
@@ -110,6 +179,10 @@ class State:
         new._state = state
         return new
 
+    def _entries(self) -> dict[object, Any]:
+        """The live mapping from markers to values (for the layers' state checks)."""
+        return self._live()
+
     def _live(self) -> dict[object, Any]:
         if self._state is None:
             raise ValueError(f"State: {_STALE}")
@@ -119,6 +192,8 @@ class State:
         """**Arguments:** `item`, a `StateIndex`. **Returns:** its current value."""
         state = self._live()
         _check_index(item)
+        if item.marker not in state:
+            raise _MissingEntry(item.marker, state)
         value: _V = state[item.marker]
         return value
 
@@ -172,7 +247,8 @@ class State:
         state = self._live()
         if type(substate) is not State:
             raise ValueError(
-                f"State.update(substate=...) takes a State; got {type(substate).__name__}."
+                "State.update(substate=...) takes a State; got "
+                f"{type(substate).__name__}."
             )
         values = substate._live()
         unknown = [k for k in values if k not in state]
@@ -204,8 +280,16 @@ class State:
         return cls._from_dict(dict(zip(keys, values, strict=True)))
 
 
+def initial_spec(index: StateIndex[Any]) -> Any:
+    """The `state_spec` of `index`'s initial value, kept after it was deleted."""
+    init = index.init
+    return init.spec if isinstance(init, _Deleted) else state_spec(init)
+
+
 def _delete_init(x: Any) -> Any:
-    return tree_at(lambda i: i.init, x, _DELETED) if _is_index(x) else x
+    if not _is_index(x) or isinstance(x.init, _Deleted):
+        return x
+    return tree_at(lambda i: i.init, x, _Deleted(state_spec(x.init)))
 
 
 def delete_init_state(model: _T) -> _T:

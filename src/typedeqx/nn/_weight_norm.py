@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import checked
+from .._contracts import checked, stand_in
 from .._module import Module, field
 from .._tree import tree_at
 from ._misc import ArrayIn
@@ -65,6 +65,7 @@ class WeightNorm(Module, Generic[_Layer]):
         v = getattr(self.layer, self.weight_name)
         weight = v * self.g / _norm(v, self.axis)
         layer = tree_at(lambda m: getattr(m, self.weight_name), self.layer, weight)
+        stand_in(layer, self)  # errors inside it are named from this wrapper
         out: Array = layer(x)
         return out
 

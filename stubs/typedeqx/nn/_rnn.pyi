@@ -2,15 +2,15 @@ from typing import Any, Final
 
 import numpy as np
 from jax.typing import DTypeLike
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Inexact, PRNGKeyArray
 
 from .. import Module
 
 class GRUCell(Module):
-    weight_ih: Final[Float[Array, "3*hidden_size input_size"]]
-    weight_hh: Final[Float[Array, "3*hidden_size hidden_size"]]
-    bias: Final[Float[Array, "3*hidden_size"] | None]
-    bias_n: Final[Float[Array, " hidden_size"] | None]
+    weight_ih: Final[Inexact[Array, "3*hidden_size input_size"]]
+    weight_hh: Final[Inexact[Array, "3*hidden_size hidden_size"]]
+    bias: Final[Inexact[Array, "3*hidden_size"] | None]
+    bias_n: Final[Inexact[Array, " hidden_size"] | None]
     input_size: Final[int]
     hidden_size: Final[int]
     use_bias: Final[bool]
@@ -25,16 +25,16 @@ class GRUCell(Module):
     ) -> None: ...
     def __call__(
         self,
-        input: Float[Array | np.ndarray[Any, Any], " input_size"],
-        hidden: Float[Array | np.ndarray[Any, Any], " hidden_size"],
+        input: Inexact[Array | np.ndarray[Any, Any], " input_size"],
+        hidden: Inexact[Array | np.ndarray[Any, Any], " hidden_size"],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Array: ...
 
 class LSTMCell(Module):
-    weight_ih: Final[Float[Array, "4*hidden_size input_size"]]
-    weight_hh: Final[Float[Array, "4*hidden_size hidden_size"]]
-    bias: Final[Float[Array, "4*hidden_size"] | None]
+    weight_ih: Final[Inexact[Array, "4*hidden_size input_size"]]
+    weight_hh: Final[Inexact[Array, "4*hidden_size hidden_size"]]
+    bias: Final[Inexact[Array, "4*hidden_size"] | None]
     input_size: Final[int]
     hidden_size: Final[int]
     use_bias: Final[bool]
@@ -49,10 +49,10 @@ class LSTMCell(Module):
     ) -> None: ...
     def __call__(
         self,
-        input: Float[Array | np.ndarray[Any, Any], " input_size"],
+        input: Inexact[Array | np.ndarray[Any, Any], " input_size"],
         hidden: tuple[
-            Float[Array | np.ndarray[Any, Any], " hidden_size"],
-            Float[Array | np.ndarray[Any, Any], " hidden_size"],
+            Inexact[Array | np.ndarray[Any, Any], " hidden_size"],
+            Inexact[Array | np.ndarray[Any, Any], " hidden_size"],
         ],
         *,
         key: PRNGKeyArray | None = None,

@@ -19,8 +19,8 @@ from typing import Any
 
 from .._errors import TransformError
 from .._module import BoundMethod
-from ._common import describe_leaf, fun_name
-from ._shared import freeze, fun_key, hashable_or_none
+from ._compile_cache import freeze, fun_key, hashable_or_none
+from ._split import describe_leaf, fun_name
 
 
 class ArgumentTypeError(TransformError, TypeError):

@@ -19,7 +19,7 @@ import collections
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from ._common import TreeSplit, split_tree
+from ._split import TreeSplit, split_tree
 
 _V = TypeVar("_V")
 

@@ -1,4 +1,5 @@
-"""Machinery shared by the filtered transformations.
+"""Splitting a PyTree into arrays and the rest, and carrying the rest across a JAX
+transformation: what every filtered transformation shares.
 
 - [`TreeSplit`][] and [`split_tree`][]: a PyTree split into the leaves a JAX
   transformation sees (arrays) and the ones it must not (everything else), and put
@@ -11,7 +12,7 @@
   themselves, which keeps `jax.jit` on its C++ dispatch path.
 - leaf getters: precomputed `operator.itemgetter`s that pick leaves at C speed.
 
-The common base of the wrapped callables is in `_wrapper.py`.
+The common base of the wrapped callables is in `_wrapper_base.py`.
 """
 
 import functools
@@ -142,6 +143,7 @@ class TreeSplit:
         "static_indices",
         "static",
         "_gather",
+        "output",
     )
 
     def __init__(self, leaves: list[Any], treedef: Any, mask: list[bool]) -> None:
@@ -155,6 +157,8 @@ class TreeSplit:
         offset = len(self.dynamic_indices)
         position.update({i: offset + k for k, i in enumerate(self.static_indices)})
         self._gather = leaf_getter([position[i] for i in range(self.size)])
+        # What `filter_jit` keeps for outputs of this structure (see `_jit.py`).
+        self.output: Any = None
 
     def rebuild(self, dynamic: Sequence[Any]) -> Any:
         """The tree with `dynamic` as its dynamic leaves, static leaves kept."""

@@ -9,7 +9,7 @@ import functools
 import os
 import traceback
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Literal, NoReturn
 
 import jax
@@ -19,28 +19,24 @@ import numpy as np
 from jax import lax
 from jax.core import Tracer
 
-from ._caches import register_cache
-from ._filters import combine, is_array, partition
+from .._caches import register_cache
+from .._filters import combine, is_array, partition
+from ._host import (
+    EquinoxRuntimeError,
+    EquinoxTracetimeError,
+    batch_note,
+    hand_over,
+    reraise,
+)
 from ._unbatched import unbatched_any, unbatched_max
 
 OnError = Literal["default", "raise", "breakpoint", "nan", "off"]
 _MODES = ("raise", "breakpoint", "nan", "off")
 
 
-class EquinoxRuntimeError(RuntimeError):
-    """An `error_if` predicate was true when the program ran."""
-
-
-class EquinoxTracetimeError(RuntimeError):
-    """An `error_if` predicate was already known to be true when tracing."""
-
-
-EquinoxRuntimeError.__module__ = "typedeqx"
-EquinoxTracetimeError.__module__ = "typedeqx"
-
-
-def _read_on_error() -> str:
-    value = os.environ.get("EQX_ON_ERROR", "raise")
+def read_on_error(environ: Mapping[str, str]) -> str:
+    """The mode `EQX_ON_ERROR` selects in `environ` (`raise` when unset)."""
+    value = environ.get("EQX_ON_ERROR", "raise")
     if value not in _MODES:
         raise ValueError(
             f"EQX_ON_ERROR={value!r} is not a mode error_if knows. Set it to one of "
@@ -49,12 +45,10 @@ def _read_on_error() -> str:
     return value
 
 
-EQX_ON_ERROR = _read_on_error()
+EQX_ON_ERROR = read_on_error(os.environ)
 # JAX leaves these unannotated; typed here so that strict checking accepts calls.
 _ShapeDtypeStruct: Any = jax.ShapeDtypeStruct
 _block_until_ready: Any = jax.block_until_ready
-# The message of the error raised by the latest failing callback, for `reraise`.
-_last_message: list[str] = []
 
 
 def _nan_like(x: Any) -> Any:
@@ -72,7 +66,8 @@ def _nan_like(x: Any) -> Any:
 
 def _caller() -> str:
     """Where the user called `error_if`: the innermost frame outside typedeqx/JAX."""
-    here = os.path.dirname(__file__)
+    # The folder of the whole typedeqx package, one above this one.
+    here = os.path.dirname(os.path.dirname(__file__))
     jax_dir = os.path.dirname(jax.__file__)
     for frame in reversed(traceback.extract_stack()):
         if not frame.filename.startswith((here, jax_dir)):
@@ -80,22 +75,51 @@ def _caller() -> str:
     return "unknown location"
 
 
-def _raise_callback(msgs: tuple[str, ...], where: str) -> Callable[[Any], Any]:
-    def raises(index: Any) -> NoReturn:
-        message = f"{msgs[int(index)]}\n\nerror_if called at: {where}"
-        _last_message[:] = [message]
-        raise EquinoxRuntimeError(message)
+def _raise_callback(msgs: tuple[str, ...], where: str) -> Callable[..., Any]:
+    def raises(index: Any, failed: Any) -> NoReturn:
+        # Under `vmap` (broadcast_all) both have the batch axes; `index` is the
+        # same unbatched maximum in every element.
+        message = msgs[int(np.max(index))]
+        note = batch_note(failed)
+        if note:
+            message = f"{message}\n\n{note}"
+        hand_over(EquinoxRuntimeError(f"{message}\n\nerror_if called at: {where}"))
 
     return raises
 
 
-def _on_true(x: Any, index: Any, msgs: tuple[str, ...], mode: str, where: str) -> Any:
+def _on_every_device(call: Callable[..., Any], x: Any) -> Callable[..., Any]:
+    """`call`, or, when `x` lies on a mesh of several devices (of one process or
+    several), `call` mapped over every device of that mesh. JAX runs a callback of
+    a sharded computation on one device only: when it raises there, the other
+    devices wait for its result until XLA aborts the process (and the other
+    processes wait forever)."""
+    meshes = [getattr(jax.typeof(y).sharding, "mesh", None) for y in jtu.tree_leaves(x)]
+    mesh = next((m for m in meshes if m is not None and m.size > 1), None)
+    if mesh is None:  # on one device
+        return call
+    partition_spec: Any = jax.sharding.PartitionSpec  # unannotated in JAX
+    spec = partition_spec()  # the scalars are on every device
+    return jax.shard_map(
+        call, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False
+    )
+
+
+def _on_true(
+    x: Any, index: Any, failed: Any, msgs: tuple[str, ...], mode: str, where: str
+) -> Any:
     """The branch `lax.cond` takes when the predicate holds."""
     struct = jax.eval_shape(lambda: x)
     if mode == "raise":
         # The callback's output stands in for `x`, so it cannot be optimised away.
         raises = _raise_callback(msgs, where)
-        return jax.pure_callback(raises, struct, index, vmap_method="broadcast_all")
+
+        def call(index: Any, failed: Any) -> Any:
+            return jax.pure_callback(
+                raises, struct, index, failed, vmap_method="broadcast_all"
+            )
+
+        return _on_every_device(call, x)(index, failed)
     if mode == "breakpoint":
 
         def show(i: Any) -> Any:
@@ -109,9 +133,14 @@ def _on_true(x: Any, index: Any, msgs: tuple[str, ...], mode: str, where: str) -
     return jtu.tree_map(_nan_like, struct)
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(3, 4, 5))
-def _checked(x: Any, pred: Any, index: Any, msgs: Any, mode: str, where: str) -> Any:
-    return lax.cond(pred, lambda: _on_true(x, index, msgs, mode, where), lambda: x)
+@functools.partial(jax.custom_jvp, nondiff_argnums=(4, 5, 6))
+def _checked(
+    x: Any, pred: Any, index: Any, failed: Any, msgs: Any, mode: str, where: str
+) -> Any:
+    def on_true() -> Any:
+        return _on_true(x, index, failed, msgs, mode, where)
+
+    return lax.cond(pred, on_true, lambda: x)
 
 
 @_checked.defjvp
@@ -119,8 +148,8 @@ def _checked_jvp(
     msgs: Any, mode: str, where: str, primals: Any, tangents: Any
 ) -> tuple[Any, Any]:
     # The check is not differentiated: tangents pass through unchanged.
-    x, pred, index = primals
-    return _checked(x, pred, index, msgs, mode, where), tangents[0]
+    x, pred, index, failed = primals
+    return _checked(x, pred, index, failed, msgs, mode, where), tangents[0]
 
 
 def _resolve(on_error: str) -> str:
@@ -153,6 +182,7 @@ def _at_trace_time(x: Any, index: Any, msgs: Sequence[str], mode: str) -> Any:
 
 
 def _impl(x: Any, pred: Any, index: Any, msgs: tuple[str, ...], mode: str) -> Any:
+    raw_pred = pred
     with jax.ensure_compile_time_eval():
         if not isinstance(pred, bool):
             pred = unbatched_any(pred)
@@ -173,7 +203,9 @@ def _impl(x: Any, pred: Any, index: Any, msgs: tuple[str, ...], mode: str) -> An
             "check guards."
         )
     index = jnp.asarray(index, jnp.int32)
-    dynamic = _checked(dynamic, pred, index, msgs, mode, _caller())
+    # Per batch element (a scalar without `vmap`): which elements failed.
+    failed = jnp.any(jnp.asarray(raw_pred))
+    dynamic = _checked(dynamic, pred, index, failed, msgs, mode, _caller())
     return combine(dynamic, static)
 
 
@@ -201,16 +233,6 @@ def _jitted(static: tuple[Any, ...]) -> Callable[..., Any]:
         if static_key is not None:
             _compiled[static_key] = found
     return found
-
-
-def reraise(error: Exception) -> NoReturn:
-    """Turn the `JaxRuntimeError` a failing `error_if` callback causes into an
-    `EquinoxRuntimeError` carrying just the message; re-raise anything else.
-    `filter_jit` calls this so that user code can catch `EquinoxRuntimeError`."""
-    if _last_message and "EquinoxRuntimeError" in str(error):
-        message = _last_message.pop()
-        raise EquinoxRuntimeError(message) from None
-    raise error
 
 
 def _eager(x: Any, pred: Any, index: Any, msgs: tuple[str, ...], mode: str) -> Any:

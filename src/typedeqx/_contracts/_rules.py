@@ -1,0 +1,262 @@
+"""Layer rules: the parts of a contract that an array annotation cannot state.
+
+A layer attaches rules to an argument's annotation with `Annotated`, next to the
+annotation they refine, so the contract is stated once:
+
+```python
+x: Annotated[
+    Inexact[ArrayIn, "in_channels *spatial"],
+    Rank("num_spatial_dims + 1", "a channel axis and {num_spatial_dims} spatial axes"),
+    SameDtype("weight"),
+]
+```
+
+The checker runs them in the same pass as the annotation, with the bindings of the
+call (the module's fields, static sizes, and the arguments checked before), before
+the annotation's own generic mismatch: so a rank error says which rank and why,
+and the message shows the annotation itself as the expected value. A guard
+(`When`, `Unless`) makes an alternative of a union apply only for some
+configuration, and an alternative that does not apply is left out of the message.
+Every rule reads only what the call's memo key covers (shapes, dtypes, static
+fields), so a verdict stays memoisable.
+"""
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.dtypes import TypePromotionError
+
+from ._bindings import Bindings
+from ._dims import Problem
+from ._shape_error import short_array, short_dtype
+
+__all__ = [
+    "Divisible",
+    "Promotes",
+    "Rank",
+    "Rule",
+    "SameDtype",
+    "Unless",
+    "When",
+    "canonical",
+]
+
+
+def canonical(dtype: Any) -> Any:
+    """The dtype JAX gives an array of `dtype` (float64 -> float32 without x64)."""
+    return jax.dtypes.canonicalize_dtype(dtype)
+
+
+class Rule:
+    """A check on an array argument's shape and dtype, given the call's bindings.
+
+    `names` are the bindings the rule reads, shown with their sources when it fails.
+    """
+
+    names: tuple[str, ...] = ()
+    score = 3  # how close a value that breaks it came (see `Problem.score`)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The bindings a message lists with their sources (a rule whose detail
+        already states them shows none)."""
+        return self.names
+
+    def applies(self, b: Bindings) -> bool:
+        """Whether the annotation this rule refines applies at all (a guard)."""
+        return True
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        """`None` when the value keeps the rule; else what is wrong, for the
+        message (e.g. `"got rank 4, expected rank 3: ..."`)."""
+        return None
+
+    def fix_dtype(self, b: Bindings) -> Any:
+        """The dtype that would satisfy this rule, if it is about dtypes."""
+        return None
+
+
+def _value(b: Bindings, name: str) -> Any:
+    if name in b.sizes:
+        return b.sizes[name]
+    return b.arguments.get(name)
+
+
+def field_dtype(b: Bindings, path: str) -> Any:
+    """The dtype named by the field `path`: an array field's dtype, or a static
+    dtype field itself (RoPE's `dtype`); a dotted path reads a sub-layer's field
+    (`"value_proj.weight"`). `None` when there is none (a missing field, `None`)."""
+    head, *rest = path.split(".")
+    value = b.arguments.get(head)
+    for name in rest:
+        value = getattr(value, name, None)
+    if value is None:
+        return None
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and not isinstance(value, type):
+        return dtype
+    try:
+        return jnp.dtype(value)
+    except TypeError:
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Rank(Rule):
+    """The rank is `expression`, evaluated over the bindings and fields
+    (`"num_spatial_dims + 1"`, `"len(target_shape) + 1"`). `meaning` says what the
+    axes are, with `{name}` replaced by bound values."""
+
+    expression: str
+    meaning: str
+    names: tuple[str, ...] = ()
+    code: Any = dataclasses.field(default=None, repr=False, compare=False)
+    score = 2
+
+    def __post_init__(self) -> None:
+        code = compile(self.expression, "<rank rule>", "eval")
+        names = tuple(n for n in code.co_names if n != "len")
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "code", code)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return ()
+
+    def rank(self, b: Bindings) -> int | None:
+        scope = {name: _value(b, name) for name in self.names}
+        if any(v is None for v in scope.values()):
+            return None
+        rank: int = eval(self.code, {"len": len}, scope)
+        return rank
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        rank = self.rank(b)
+        if rank is None or len(shape) == rank:
+            return None
+        meaning = self.meaning.format(**{n: _value(b, n) for n in self.names})
+        return f"got rank {len(shape)}, expected rank {rank}: {meaning}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SameDtype(Rule):
+    """The dtype is the dtype of the array field `field` (after JAX's
+    canonicalisation, so a float64 NumPy array is float32 without x64, as it is
+    under `jit`). Nothing is required when the field is not an array."""
+
+    field: str
+    score = 1
+
+    def _wanted(self, b: Bindings) -> Any:
+        return field_dtype(b, self.field)
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        wanted = self._wanted(b)
+        if wanted is None or canonical(dtype) == wanted:
+            return None
+        return f"got dtype {short_dtype(dtype)}, expected {self.field}'s dtype {wanted}"
+
+    def fix_dtype(self, b: Bindings) -> Any:
+        return self._wanted(b)
+
+
+@dataclasses.dataclass(frozen=True)
+class Promotes(Rule):
+    """The dtype promotes with the dtype of the field `field` under JAX's current
+    promotion rules (`jax_numpy_dtype_promotion`): under `"strict"`, a bfloat16
+    input to a float32 layer would fail inside JAX. `field` is an array field
+    (`"weight"`), a static dtype field (`"dtype"`), or a sub-layer's array field
+    (`"value_proj.weight"`: the contract belongs on the argument the user passed,
+    not on the sub-layer it reaches). A verdict memoised under one promotion mode
+    is kept if the mode changes later; a sub-layer's dtype is not in the memo key,
+    so after a sub-layer's dtype changes the sub-layer's own contract still holds.
+    """
+
+    field: str
+    score = 1
+
+    def _wanted(self, b: Bindings) -> Any:
+        return field_dtype(b, self.field)
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        wanted = self._wanted(b)
+        if wanted is None:
+            return None
+        try:
+            jnp.result_type(canonical(dtype), wanted)
+        except TypePromotionError:
+            setting = getattr(jax.config, "jax_numpy_dtype_promotion")  # noqa: B009
+            mode = getattr(setting, "value", setting)
+            return (
+                f"got dtype {short_dtype(dtype)}, which does not promote with "
+                f"{self.field}'s dtype {wanted} under jax_numpy_dtype_promotion="
+                f"{mode!r}"
+            )
+        return None
+
+    def fix_dtype(self, b: Bindings) -> Any:
+        return self._wanted(b)
+
+
+@dataclasses.dataclass(frozen=True)
+class Divisible(Rule):
+    """Axis `axis` has a size divisible by the static field `by`."""
+
+    axis: int
+    by: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", (self.by,))
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        by = _value(b, self.by)
+        if not isinstance(by, int) or not shape or by <= 0:
+            return None
+        size = shape[self.axis]
+        if size % by == 0:
+            return None
+        return f"axis {self.axis} has size {size}, not divisible by {self.by}={by}"
+
+
+@dataclasses.dataclass(frozen=True)
+class When(Rule):
+    """A guard: the annotation applies only while the field `field` is `value`."""
+
+    field: str
+    value: Any
+
+    def applies(self, b: Bindings) -> bool:
+        return bool(b.arguments.get(self.field) == self.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Unless(Rule):
+    """A guard: the annotation applies unless the field `field` is `value`."""
+
+    field: str
+    value: Any
+
+    def applies(self, b: Bindings) -> bool:
+        return bool(b.arguments.get(self.field) != self.value)
+
+
+def check_rules(
+    rules: tuple[Rule, ...],
+    shape: Any,
+    dtype: Any,
+    text: str,
+    b: Bindings,
+    before: bool,
+) -> Problem | None:
+    """The first broken rule as a `Problem` against the annotation `text`: of the
+    rank and dtype rules (`before` the annotation's axes), or of the others."""
+    for rule in rules:
+        if (rule.score < 3) != before:
+            continue
+        detail = rule.check(shape, dtype, b)
+        if detail is not None:
+            got = short_array(shape, dtype)
+            return Problem(got, text, detail, rule.shown, rule.score)
+    return None
