@@ -149,12 +149,12 @@ _EXTRA = [
         "LayerNorm(256, no affine)",
         _layer(
             typedeqx,
-            lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False),
+            lambda lib, k: lib.nn.LayerNorm(256, use_weight=False, use_bias=False),
             _NORM_X,
         ),  # fmt: skip
         _layer(
             equinox,
-            lambda l, k: l.nn.LayerNorm(256, use_weight=False, use_bias=False),
+            lambda lib, k: lib.nn.LayerNorm(256, use_weight=False, use_bias=False),
             _NORM_X,
         ),  # fmt: skip
         _lax_layer_norm,
@@ -163,12 +163,12 @@ _EXTRA = [
         "RMSNorm(256, no affine)",
         _layer(
             typedeqx,
-            lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False),
+            lambda lib, k: lib.nn.RMSNorm(256, use_weight=False, use_bias=False),
             _NORM_X,
         ),  # fmt: skip
         _layer(
             equinox,
-            lambda l, k: l.nn.RMSNorm(256, use_weight=False, use_bias=False),
+            lambda lib, k: lib.nn.RMSNorm(256, use_weight=False, use_bias=False),
             _NORM_X,
         ),  # fmt: skip
         _lax_rms_norm,
@@ -177,26 +177,26 @@ _EXTRA = [
         "GroupNorm(4, 16, no affine)",
         _layer(
             typedeqx,
-            lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False),
+            lambda lib, k: lib.nn.GroupNorm(4, 16, channelwise_affine=False),
             _GROUP_X,
         ),  # fmt: skip
         _layer(
             equinox,
-            lambda l, k: l.nn.GroupNorm(4, 16, channelwise_affine=False),
+            lambda lib, k: lib.nn.GroupNorm(4, 16, channelwise_affine=False),
             _GROUP_X,
         ),  # fmt: skip
         _lax_group_norm,
     ),
     Entry(
         "Embedding(1000, 64)",
-        _layer(typedeqx, lambda l, k: l.nn.Embedding(1000, 64, key=k), _IDS),
-        _layer(equinox, lambda l, k: l.nn.Embedding(1000, 64, key=k), _IDS),
+        _layer(typedeqx, lambda lib, k: lib.nn.Embedding(1000, 64, key=k), _IDS),
+        _layer(equinox, lambda lib, k: lib.nn.Embedding(1000, 64, key=k), _IDS),
         _lax_embedding,
     ),
     Entry(
         "PReLU()",
-        _layer(typedeqx, lambda l, k: l.nn.PReLU(), _NORM_X),
-        _layer(equinox, lambda l, k: l.nn.PReLU(), _NORM_X),
+        _layer(typedeqx, lambda lib, k: lib.nn.PReLU(), _NORM_X),
+        _layer(equinox, lambda lib, k: lib.nn.PReLU(), _NORM_X),
         _lax_prelu,
     ),
 ]

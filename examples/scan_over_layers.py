@@ -5,6 +5,8 @@ whose arrays have a leading axis of 10, so JAX compiles one MLP body instead of
 ten. The result equals calling the ten MLPs one after another.
 """
 
+from operator import itemgetter
+
 import jax
 import jax.lax as lax
 import jax.numpy as jnp
@@ -40,7 +42,7 @@ class TenMLPs(eqx.Module):
 def unrolled(model: TenMLPs, x: Array) -> Array:
     dynamic, static = eqx.partition(model.mlps, eqx.is_array)
     for i in range(NUM_LAYERS):
-        layer = eqx.combine(jax.tree_util.tree_map(lambda a: a[i], dynamic), static)
+        layer = eqx.combine(jax.tree_util.tree_map(itemgetter(i), dynamic), static)
         x = layer(x)
     return x
 

@@ -13,6 +13,7 @@ from jaxtyping import Array, Float
 
 import typedeqx
 from typedeqx import Module, ShapeError, checked
+from typedeqx._contracts import _switch
 
 
 @checked
@@ -88,9 +89,29 @@ def test_setting_is_per_thread():
 
 
 @pytest.mark.parametrize(
-    "value, expect_checked", [("0", False), ("off", False), ("1", True)]
+    "value, expect",
+    [
+        ("0", False),
+        ("off", False),
+        (" False ", False),
+        ("no", False),
+        ("1", True),
+        ("on", True),
+        ("values", _switch.VALUES),
+    ],
 )
-def test_environment_variable_at_import(value, expect_checked):
+def test_environment_variable_parsing(monkeypatch, value, expect):
+    monkeypatch.setenv("TYPEDEQX_CHECKS", value)
+    assert _switch._default_from_environment() is expect
+
+
+def test_environment_variable_unset_means_on(monkeypatch):
+    monkeypatch.delenv("TYPEDEQX_CHECKS", raising=False)
+    assert _switch._default_from_environment() is True
+
+
+def test_environment_variable_at_import():
+    # One process for the variable: it is read once, at import.
     program = textwrap.dedent(
         """
         import os
@@ -111,7 +132,7 @@ def test_environment_variable_at_import(value, expect_checked):
                 print("checked")
         """
     )
-    env = dict(os.environ, TYPEDEQX_CHECKS=value, JAX_PLATFORMS="cpu")
+    env = dict(os.environ, TYPEDEQX_CHECKS="off", JAX_PLATFORMS="cpu")
     out = subprocess.run(
         [sys.executable, "-c", program],
         env=env,
@@ -119,4 +140,4 @@ def test_environment_variable_at_import(value, expect_checked):
         text=True,
         check=True,
     ).stdout.split()
-    assert out == ["checked" if expect_checked else "unchecked", "checked"]
+    assert out == ["unchecked", "checked"]

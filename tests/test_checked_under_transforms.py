@@ -248,7 +248,9 @@ def test_vmap_sees_per_example_shapes(good):
 
 
 def test_filter_vmap_over_an_ensemble(getkey):
-    make = lambda k: affine(k, 3, 4)
+    def make(k):
+        return affine(k, 3, 4)
+
     ensemble = eqx.filter_vmap(make)(jax.random.split(getkey(), 6))
     out = eqx.filter_vmap(lambda m: m(ones(3)))(ensemble)
     assert out.shape == (6, 4)

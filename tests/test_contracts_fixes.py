@@ -135,7 +135,7 @@ def test_a_suggested_edit_passes_and_none_is_suggested_when_none_passes(
 )
 def test_spatial_edits(shape: tuple[int, ...], expression: str, mapped: int):
     node = compile_hint(
-        Annotated[Float[Array, "c *spatial"], Rank("n + 1", "c and n spatial axes")]
+        Annotated[Float[Array, " c *spatial"], Rank("n + 1", "c and n spatial axes")]
     )
     b = Bindings()
     b.sizes = {"c": 3, "n": 2}

@@ -88,14 +88,15 @@ def test_a_zero_length_query_gives_an_empty_output(mode):
 @pytest.mark.parametrize("mode", ["eager", "jit"])
 def test_keys_in_another_dtype_under_strict_promotion(mode):
     # Under jax_numpy_dtype_promotion="strict" (the test suite's setting) a bf16
-    # input to a float32 projection would fail inside JAX.
+    # input to a float32 projection would fail inside JAX. The user passed `kv` to
+    # the attention, so its contract names `key_`, not the inner Linear's `x`.
     model = Cross(jr.PRNGKey(0))
     kv = jnp.ones((5, 16), jnp.bfloat16)
     text = message(mode, eqx.ShapeError, model, jnp.ones((3, 16)), kv, None)
     assert text == (
-        "Cross.attn.key_proj (Linear.__call__): argument x is bf16[16], expected "
-        'Inexact[Array, "in_features"] with in_features=16 (bound by field weight '
-        "f32[16,16]) (got dtype bf16, which does not promote with weight's dtype "
-        "float32 under jax_numpy_dtype_promotion='strict')\n"
-        "  hint: x.astype(jnp.float32) would be f32[16], which fits."
+        "Cross.attn (MultiheadAttention.__call__): argument key_ is bf16[5,16], "
+        'expected Float[Array, "kv_seq key_size"] with key_size=16 (bound by static '
+        "field key_size) (got dtype bf16, which does not promote with "
+        "key_proj.weight's dtype float32 under jax_numpy_dtype_promotion='strict')\n"
+        "  hint: key_.astype(jnp.float32) would be f32[5,16], which fits."
     )

@@ -103,7 +103,11 @@ def test_unset_field_is_an_error_naming_it():
         def __init__(self):
             self.a = 1
 
-    with pytest.raises(eqx.ModuleError, match=r"Field 'b' was not initialized\. Forgetful\.__init__ finished without setting it"):
+    message = (
+        r"Field 'b' was not initialized\. "
+        r"Forgetful\.__init__ finished without setting it"
+    )
+    with pytest.raises(eqx.ModuleError, match=message):
         Forgetful()
 
 

@@ -1,7 +1,6 @@
 """Differential tests: the same inputs through Equinox and typedeqx, comparing
 results, exception types and warning categories (issue 9, transformations)."""
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -29,16 +28,14 @@ def _scalar_jvp_rule(lib):
 
 
 def test_custom_jvp_python_scalar_tangents():  # regression: bug 1
-    results = []
-    for lib in (eqx, eqx_ref):
-        f = _scalar_jvp_rule(lib)
-        results.append(
-            (
-                jax.grad(lambda x: f(x, 3.0))(2.0),
-                jax.grad(lambda y: f(2.0, y))(3.0),
-                jax.jvp(lambda x: f(x, 3.0), (2.0,), (1.0,)),
-            )
+    def derivatives(f):
+        return (
+            jax.grad(lambda x: f(x, 3.0))(2.0),
+            jax.grad(lambda y: f(2.0, y))(3.0),
+            jax.jvp(lambda x: f(x, 3.0), (2.0,), (1.0,)),
         )
+
+    results = [derivatives(_scalar_jvp_rule(lib)) for lib in (eqx, eqx_ref)]
     assert results[0] == results[1]
     assert results[0][0] == 3.0 and results[0][1] == 2.0
 

@@ -21,3 +21,8 @@ def test_readme_example_error_message():
     with pytest.raises(typedeqx.ShapeError) as info:
         namespace["model"](namespace["jnp"].ones(5))
     assert f"typedeqx.ShapeError: {info.value}" == promised
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (README.parent / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert f"```bash\n{ci}\n```" in README.read_text()

@@ -5,9 +5,13 @@ and the like, and be compared, selected between and turned into runtime errors.
 Members are declared as class attributes whose values are their messages:
 
 ```python
-class Result(Enumeration):
+import typedeqx
+
+class Result(typedeqx.Enumeration):
     success = ""
     diverged = "The solver diverged."
+
+assert Result.diverged != Result.success
 ```
 
 A subclass holds its parents' members too (with its own indices: `promote` maps a

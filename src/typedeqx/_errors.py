@@ -1,7 +1,22 @@
-"""The library's exception types.
+"""The library's general exception types: `ModuleError`, `TreeError`,
+`TransformError`, `UndeclaredFieldError`, `TreeTypeError` and `FrozenFieldError`.
 
-Every error typedeqx raises on purpose is one of these, with `__module__` set to
-`typedeqx` so that tracebacks name the public module.
+The other errors typedeqx raises on purpose live next to the machinery that raises
+them (each public one with `__module__` set to `typedeqx`, so that tracebacks name
+the public module); `tests/test_docstrings.py` checks that this list is complete:
+
+- `ShapeError`: `_contracts/_shape_error.py`.
+- `UnresolvedAnnotations` (internal: a forward reference, resolved later):
+  `_contracts/_plan.py`.
+- `ArgumentTypeError`, `RuleError`: `_transform/_wrapper_base.py`.
+- `HostError`, `EquinoxRuntimeError`, `EquinoxTracetimeError`:
+  `_runtime_errors/_host.py`.
+- `ValueCheckError`: `_values/_error.py`.
+- `CheckpointError`: `_serialisation/_error.py`; `RecordError` (internal, turned
+  into a `CheckpointError`): `_serialisation/_npy.py`.
+- `MissingKeyError`, `UnboundAxisError`: `nn/_layer_errors.py`.
+- `MissingStateError`: `nn/_state_contract.py`.
+- `_MissingEntry` (the `KeyError` of `State.get`): `nn/_stateful.py`.
 """
 
 import dataclasses

@@ -107,6 +107,7 @@ __all__ = [
 ]
 
 __version__: str
+
 def __dir__() -> list[str]: ...
 
 _T = TypeVar("_T")

@@ -19,6 +19,7 @@ from ._module_path import module_location as module_location
 from ._paths import module_paths as module_paths
 from ._paths import stand_in as stand_in
 from ._recheck import recheck_fields as recheck_fields
+from ._rules import AtLeast as AtLeast
 from ._rules import Divisible as Divisible
 from ._rules import Promotes as Promotes
 from ._rules import Rank as Rank

@@ -52,7 +52,7 @@ else:
         that axis, the leaves must satisfy `Linear`'s own field contracts. Static
         type checkers see plain `Linear`.
 
-        ```python
+        ```python fragment
         @typedeqx.checked
         class Ensemble(typedeqx.Module):
             members: typedeqx.Batched[Linear, "ensemble"]

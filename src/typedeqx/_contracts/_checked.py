@@ -60,6 +60,9 @@ def checked(obj: Any) -> Any:
     The class itself (with hooks installed), or a wrapped function.
 
     ```python
+    import typedeqx
+    from jaxtyping import Array, Float
+
     @typedeqx.checked
     class Linear(typedeqx.Module):
         weight: Float[Array, "out in"]

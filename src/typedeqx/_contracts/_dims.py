@@ -40,7 +40,8 @@ class Problem:
 
     `score` ranks how close the value came (0: wrong type, 1: wrong dtype, 2: wrong
     rank, 3: wrong sizes), so that a union reports its closest alternative. `at` is
-    the tree path of the offending leaf inside a container or PyTree.
+    the tree path of the offending leaf inside a container or PyTree. `raises` is
+    a built-in exception type the error must also be (see `Rule.raises`).
     """
 
     got: str
@@ -50,6 +51,7 @@ class Problem:
     score: int = 0
     hint: str | None = None
     at: str = ""
+    raises: type[Exception] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,9 @@ import abc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeGuard
 
+import jax
+import jax.core
+
 from ._bindings import Bindings
 from ._dims import ArraySpec, Problem
 from ._rules import Rule, check_rules
@@ -153,7 +156,33 @@ class ClassNode(Node):
         self.text = text or ("None" if cls is type(None) else cls.__name__)
 
     def check(self, value: Any, b: Bindings, strip: int = 0) -> Problem | None:
-        return None if isinstance(value, self.cls) else self.problem(value)
+        if isinstance(value, self.cls):
+            return None
+        problem = self.problem(value)
+        if self.cls in _PYTHON_SCALARS and isinstance(value, jax.core.Tracer):
+            problem.hint = _traced_scalar_hint(self.cls, b.label)
+        return problem
+
+
+_PYTHON_SCALARS = (bool, int, float, complex)
+
+
+def _traced_scalar_hint(cls: type, label: Any) -> str:
+    # Only a transformation makes a tracer, and `jax.jit`/`jax.vmap` trace every
+    # leaf they are given; the filtered transforms keep non-arrays static.
+    kind = cls.__name__
+    if getattr(label, "kind", "") in ("field", "static field"):
+        return (
+            f"a {kind} field that became a traced array: the model was passed "
+            "through a JAX transformation directly (jax.jit, jax.vmap, a lax.scan "
+            "carry), which traces every leaf; use eqx.filter_jit / eqx.filter_vmap, "
+            "which keep non-array fields static."
+        )
+    return (
+        f"a {kind} that became a traced array: it was passed through a JAX "
+        "transformation as an argument (jax.jit, jax.vmap); use eqx.filter_jit / "
+        "eqx.filter_vmap, which keep non-array arguments static, or close over it."
+    )
 
 
 class SelfNode(Node):

@@ -16,7 +16,7 @@ from ._bindings import Bindings, BoundBy
 from ._compile import Compiler
 from ._dims import Problem
 from ._nodes import ArrayNode, Node, StaticNode, UnionNode, array_key, value_key
-from ._shape_error import ShapeError
+from ._shape_error import ShapeError, shape_error_type
 
 MISSING: Any = type("MISSING", (), {"__repr__": lambda self: "MISSING"})()
 _GENERAL = object()
@@ -143,7 +143,7 @@ def shape_error(
 ) -> ShapeError:
     slot, problem, b = failure
     got = problem.got + (f" at {problem.at}" if problem.at else "")
-    return ShapeError(
+    return shape_error_type(problem.raises)(
         owner=owner,
         member=member,
         parameter="return" if slot.role == "return" else slot.name,

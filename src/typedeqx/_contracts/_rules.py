@@ -3,7 +3,7 @@
 A layer attaches rules to an argument's annotation with `Annotated`, next to the
 annotation they refine, so the contract is stated once:
 
-```python
+```python fragment
 x: Annotated[
     Inexact[ArrayIn, "in_channels *spatial"],
     Rank("num_spatial_dims + 1", "a channel axis and {num_spatial_dims} spatial axes"),
@@ -26,6 +26,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.dtypes import TypePromotionError
 
 from ._bindings import Bindings
@@ -33,6 +34,7 @@ from ._dims import Problem
 from ._shape_error import short_array, short_dtype
 
 __all__ = [
+    "AtLeast",
     "Divisible",
     "Promotes",
     "Rank",
@@ -57,6 +59,10 @@ class Rule:
 
     names: tuple[str, ...] = ()
     score = 3  # how close a value that breaks it came (see `Problem.score`)
+    # A built-in exception type the error must also be an instance of, where the
+    # reference library raises one that is neither TypeError nor ValueError for
+    # this broken rule (Equinox's pools assert their rank: `AssertionError`).
+    raises: type[Exception] | None = None
 
     @property
     def shown(self) -> tuple[str, ...]:
@@ -84,33 +90,51 @@ def _value(b: Bindings, name: str) -> Any:
     return b.arguments.get(name)
 
 
-def field_dtype(b: Bindings, path: str) -> Any:
-    """The dtype named by the field `path`: an array field's dtype, or a static
-    dtype field itself (RoPE's `dtype`); a dotted path reads a sub-layer's field
-    (`"value_proj.weight"`). `None` when there is none (a missing field, `None`)."""
+def _resolve(b: Bindings, path: str) -> Any:
     head, *rest = path.split(".")
     value = b.arguments.get(head)
     for name in rest:
         value = getattr(value, name, None)
+    return value
+
+
+def _is_dtype(value: Any) -> bool:
+    return isinstance(value, (np.dtype, type))
+
+
+def field_dtype(b: Bindings, path: str) -> Any:
+    """The dtype named by the field `path`: an array field's dtype, or a static
+    dtype field itself (RoPE's `dtype`); a dotted path reads a sub-layer's field
+    (`"value_proj.weight"`). `None` when there is none (a missing field, `None`)."""
+    value = _resolve(b, path)
     if value is None:
         return None
-    dtype = getattr(value, "dtype", None)
-    if dtype is not None and not isinstance(value, type):
-        return dtype
+    if not _is_dtype(value):
+        return getattr(value, "dtype", None)
     try:
         return jnp.dtype(value)
     except TypeError:
         return None
 
 
+def _named(b: Bindings, path: str, dtype: Any) -> str:
+    """`weight's dtype float32`, or `dtype=float32` for a static dtype field."""
+    if _is_dtype(_resolve(b, path)):
+        return f"{path}={dtype}"
+    return f"{path}'s dtype {dtype}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Rank(Rule):
     """The rank is `expression`, evaluated over the bindings and fields
     (`"num_spatial_dims + 1"`, `"len(target_shape) + 1"`). `meaning` says what the
-    axes are, with `{name}` replaced by bound values."""
+    axes are, with `{name}` replaced by bound values. `raises` names a built-in
+    exception type the error is also an instance of (`Rank(..., raises=
+    AssertionError)` for a layer whose Equinox twin asserts its rank)."""
 
     expression: str
     meaning: str
+    raises: type[Exception] | None = None
     names: tuple[str, ...] = ()
     code: Any = dataclasses.field(default=None, repr=False, compare=False)
     score = 2
@@ -156,7 +180,8 @@ class SameDtype(Rule):
         wanted = self._wanted(b)
         if wanted is None or canonical(dtype) == wanted:
             return None
-        return f"got dtype {short_dtype(dtype)}, expected {self.field}'s dtype {wanted}"
+        expected = _named(b, self.field, wanted)
+        return f"got dtype {short_dtype(dtype)}, expected {expected}"
 
     def fix_dtype(self, b: Bindings) -> Any:
         return self._wanted(b)
@@ -191,7 +216,7 @@ class Promotes(Rule):
             mode = getattr(setting, "value", setting)
             return (
                 f"got dtype {short_dtype(dtype)}, which does not promote with "
-                f"{self.field}'s dtype {wanted} under jax_numpy_dtype_promotion="
+                f"{_named(b, self.field, wanted)} under jax_numpy_dtype_promotion="
                 f"{mode!r}"
             )
         return None
@@ -218,6 +243,35 @@ class Divisible(Rule):
         if size % by == 0:
             return None
         return f"axis {self.axis} has size {size}, not divisible by {self.by}={by}"
+
+
+@dataclasses.dataclass(frozen=True)
+class AtLeast(Rule):
+    """Each axis from `first` on is at least as long as the matching entry of the
+    static tuple field `sizes` (an adaptive pool's input against its
+    `target_shape`); `why` says what a shorter axis would break. `raises` as for
+    `Rank`."""
+
+    sizes: str
+    first: int
+    why: str
+    raises: type[Exception] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", ("*" + self.sizes,))
+
+    def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
+        sizes = b.arguments.get(self.sizes)
+        if not isinstance(sizes, tuple):
+            return None
+        for index, (size, least) in enumerate(zip(shape[self.first :], sizes)):
+            if size < least:
+                axis = index + self.first
+                return (
+                    f"axis {axis} has size {size}, shorter than "
+                    f"{self.sizes}[{index}]={least}: {self.why}"
+                )
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,5 +312,7 @@ def check_rules(
         detail = rule.check(shape, dtype, b)
         if detail is not None:
             got = short_array(shape, dtype)
-            return Problem(got, text, detail, rule.shown, rule.score)
+            problem = Problem(got, text, detail, rule.shown, rule.score)
+            problem.raises = rule.raises
+            return problem
     return None

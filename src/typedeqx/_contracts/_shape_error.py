@@ -214,16 +214,36 @@ class ShapeError(TypeCheckError, ValueError):
     def __str__(self) -> str:
         return str(self.args[0])
 
-    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
-        # Keyword-only __init__: rebuild from the attributes (the module is dropped).
-        return (_rebuild, ({**self.__dict__, "origin": None},))
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any], Any]]:
+        # Keyword-only __init__: rebuild from the attributes (the module is dropped),
+        # as the same kind of error (see `shape_error_type`).
+        extra = next((k for k, v in _ALSO.items() if v is type(self)), None)
+        return (_rebuild, ({**self.__dict__, "origin": None}, extra))
 
 
-def _rebuild(state: dict[str, Any]) -> ShapeError:
-    error = ShapeError.__new__(ShapeError)
+def _rebuild(state: dict[str, Any], extra: Any = None) -> ShapeError:
+    cls = shape_error_type(extra)
+    error = cls.__new__(cls)
     error.__dict__.update(state)
     error.args = (error._render(),)
     return error
 
 
 ShapeError.__module__ = "typedeqx"
+
+_ALSO: dict[type[Exception], type[ShapeError]] = {}
+
+
+def shape_error_type(extra: type[Exception] | None) -> type[ShapeError]:
+    """`ShapeError`, or its subclass that is also an `extra` (a built-in exception
+    type such as `AssertionError`): the error of a contract rule that says
+    `raises=extra`, so that `except extra` written against Equinox catches it. One
+    class per `extra`, named `ShapeError` too, so tracebacks read the same."""
+    if extra is None or issubclass(ShapeError, extra):
+        return ShapeError
+    cls = _ALSO.get(extra)
+    if cls is None:
+        doc = f"A `ShapeError` that is also an `{extra.__name__}`."
+        namespace = {"__module__": "typedeqx", "__doc__": doc}
+        cls = _ALSO[extra] = type("ShapeError", (ShapeError, extra), namespace)
+    return cls

@@ -78,7 +78,7 @@ def checks(enabled: bool = True, *, values: bool | None = None) -> Iterator[None
 
     A context manager.
 
-    ```python
+    ```python fragment
     with typedeqx.checks(False):
         y = model(x)  # no shape checks here
     ```

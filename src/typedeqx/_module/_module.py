@@ -293,12 +293,19 @@ class Module(metaclass=_ModuleMeta):
     Methods looked up on an instance are PyTrees too.
 
     ```python
+    import jax
+    import jax.numpy as jnp
+    import typedeqx
+
     class Affine(typedeqx.Module):
         weight: jax.Array
         bias: jax.Array
 
         def __call__(self, x):
             return self.weight @ x + self.bias
+
+    affine = Affine(jnp.ones((2, 3)), jnp.zeros(2))
+    assert jax.tree_util.tree_leaves(affine)[0] is affine.weight
     ```
     """
 

@@ -269,6 +269,7 @@ def branched_error_if(
         element (of any batch element) is true.
     - `index`: an integer, or integer array of `pred`'s shape, into `msgs`.
     - `msgs`: the messages.
+    - `on_error`: as for [`error_if`][].
 
     **Returns:**
 
@@ -294,11 +295,13 @@ def error_if(x: Any, pred: Any, msg: str, *, on_error: OnError = "default") -> A
     - `pred`: a boolean, or a boolean array of any shape; the error fires if any
         element is true (under `vmap`, in any batch element).
     - `msg`: the error message.
-
-    `EQX_ON_ERROR` (read at import) chooses what an error does: `raise` an
-    `EquinoxRuntimeError` (`EquinoxTracetimeError` when `pred` is already known to
-    be true when tracing), open a `breakpoint`, return `nan`s instead of `x`, or
-    nothing (`off`).
+    - `on_error`: what an error does: `"raise"` an `EquinoxRuntimeError`
+        (`EquinoxTracetimeError` when `pred` is already known to be true when
+        tracing); `"breakpoint"`: print the message and open a debugger; `"nan"`:
+        return `x` with its floating-point arrays NaN (integers at their maximum,
+        booleans true); `"off"`: nothing. `"default"` (the default) takes the mode
+        from the `EQX_ON_ERROR` environment variable, read at import (`raise` when
+        unset).
 
     **Returns:**
 

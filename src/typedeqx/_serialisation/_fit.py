@@ -28,8 +28,9 @@ def leaf_meta(leaf: Any) -> Meta | None:
     # A NumPy scalar (`np.float64` subclasses `float`) is read by its dtype.
     if isinstance(leaf, (bool, int, float, complex)) and not hasattr(leaf, "dtype"):
         return (), f"Python {type(leaf).__name__}"
-    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
-        return tuple(leaf.shape), str(leaf.dtype)
+    shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+    if shape is not None and dtype is not None:
+        return tuple(shape), str(dtype)
     return None
 
 

@@ -62,12 +62,11 @@ def human_bytes(n: int) -> str:
     """`512` -> `512 B`, `17_000` -> `17.0 kB` (powers of 1000)."""
     if n < 1000:
         return f"{n} B"
-    value = float(n)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 1000:
-            break
-    return f"{value:.1f} {unit}"
+    units = ("kB", "MB", "GB", "TB")
+    value, index = n / 1000, 0
+    while value >= 1000 and index < len(units) - 1:
+        value, index = value / 1000, index + 1
+    return f"{value:.1f} {units[index]}"
 
 
 @dataclasses.dataclass

@@ -33,8 +33,12 @@ class if_array:
     (broadcast or unmapped) for every other leaf.
 
     ```python
-    typedeqx.if_array(1)(jnp.zeros((2, 3)))  # 1
-    typedeqx.if_array(1)(jax.nn.relu)  # None
+    import jax
+    import jax.numpy as jnp
+    import typedeqx
+
+    assert typedeqx.if_array(1)(jnp.zeros((2, 3))) == 1
+    assert typedeqx.if_array(1)(jax.nn.relu) is None
     ```
     """
 

@@ -51,7 +51,7 @@ def _split_output(out: Any) -> tuple[list[Any], Static]:
 class filter_custom_jvp:
     """A function of arbitrary PyTrees with a custom forward-mode derivative.
 
-    ```python
+    ```python fragment
     @typedeqx.filter_custom_jvp
     def f(x, y, *, fn):
         return fn(x, y)
@@ -143,7 +143,7 @@ class filter_custom_vjp:
     """A function of arbitrary PyTrees with a custom reverse-mode derivative with
     respect to its first argument.
 
-    ```python
+    ```python fragment
     @typedeqx.filter_custom_vjp
     def f(vjp_arg, *args, **kwargs):
         ...

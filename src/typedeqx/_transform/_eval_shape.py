@@ -29,8 +29,13 @@ def filter_eval_shape(fun: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
     array, and every non-array output leaf as `fun` returned it.
 
     ```python
+    import jax
+    import typedeqx
+
+    key = jax.random.key(0)
     model = typedeqx.filter_eval_shape(typedeqx.nn.MLP, 2, 3, 8, 2, key=key)
-    model.layers[0].weight  # ShapeDtypeStruct(shape=(8, 2), dtype=float32)
+    weight = model.layers[0].weight  # no weights were made
+    assert weight == jax.ShapeDtypeStruct((8, 2), jax.numpy.float32)
     ```
     """
     dynamic, split = split_tree((fun, args, kwargs), is_traced_or_array)

@@ -158,11 +158,17 @@ def filter_grad(
     `(grads, aux)` when `has_aux`.
 
     ```python
+    import jax
+    import jax.numpy as jnp
+    import typedeqx
+
     @typedeqx.filter_grad
     def loss(model, x, y):
         return jnp.mean((jax.vmap(model)(x) - y) ** 2)
 
-    grads = loss(model, x, y)  # a model-shaped tree of gradients
+    model = typedeqx.nn.Linear(3, 2, key=jax.random.key(0))
+    grads = loss(model, jnp.ones((5, 3)), jnp.zeros((5, 2)))
+    assert grads.weight.shape == (2, 3)  # a model-shaped tree of gradients
     ```
     """
     reject_reserved("filter_grad", gradkwargs, ("argnums",))
@@ -193,7 +199,37 @@ def filter_jacfwd(fun: Callable[_P, Any], has_aux: bool = False) -> Callable[_P,
 
 
 def filter_jacrev(fun: Callable[_P, Any], has_aux: bool = False) -> Callable[_P, Any]:
-    """As [`filter_jacfwd`][], by reverse-mode autodiff."""
+    """Jacobian of `fun` with respect to the inexact arrays of its first argument,
+    by reverse-mode autodiff: the same result as [`filter_jacfwd`][], cheaper when
+    the output has fewer elements than the inputs.
+
+    **Arguments:**
+
+    - `fun`: a function whose output is a PyTree of arrays (or `(output, aux)` when
+        `has_aux`).
+    - `has_aux`: whether `fun` returns a pair whose second part is not
+        differentiated.
+
+    **Returns:**
+
+    A function with the signature of `fun`. Under each output leaf of shape `S` sits
+    a tree structured like the first argument, holding an array of shape
+    `S + x.shape` for each floating-point array `x`, and `None` elsewhere. With
+    `has_aux`, it returns `(jacobian, aux)`.
+
+    ```python
+    import jax.numpy as jnp
+    import typedeqx
+
+    def f(params):
+        return params["w"] @ params["x"]  # shape (2,)
+
+    params = {"w": jnp.ones((2, 3)), "x": jnp.ones(3), "n": 3}
+    jac = typedeqx.filter_jacrev(f)(params)
+    assert jac["w"].shape == (2, 2, 3) and jac["x"].shape == (2, 3)
+    assert jac["n"] is None  # not a floating-point array
+    ```
+    """
     return _Jacobian(fun, has_aux, reverse=True)
 
 

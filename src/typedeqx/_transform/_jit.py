@@ -384,6 +384,10 @@ def filter_jit(
     The compiled function, with the signature of `fun`.
 
     ```python
+    import jax
+    import jax.numpy as jnp
+    import typedeqx
+
     @typedeqx.filter_jit
     def f(x, activation):
         return activation(x)

@@ -115,11 +115,15 @@ def filter_vmap(
     `axis_size` (or the common size of the mapped inputs) at its `out_axes`.
 
     ```python
+    import jax
+    import typedeqx
+
     @typedeqx.filter_vmap
     def make_ensemble(key):
         return typedeqx.nn.MLP(2, 2, 2, 2, key=key)
 
-    ensemble = make_ensemble(jax.random.split(key, 8))  # weights gain a leading 8
+    ensemble = make_ensemble(jax.random.split(jax.random.key(0), 8))
+    assert ensemble.layers[0].weight.shape == (8, 2, 2)  # a leading 8
     ```
     """
     if fun is None:

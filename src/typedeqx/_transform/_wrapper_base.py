@@ -128,6 +128,11 @@ class TransformWrapper:
                 continue
             if isinstance(value, str):
                 object.__setattr__(self, attr, value)
+        # As `functools.wraps` (and Equinox) do; a copy, so editing one leaves the
+        # other alone.
+        annotations = getattr(fun, "__annotations__", None)
+        if isinstance(annotations, dict):
+            object.__setattr__(self, "__annotations__", dict(annotations))
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError

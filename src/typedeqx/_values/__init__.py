@@ -13,5 +13,6 @@ from ._frames import call_with_values as call_with_values
 from ._frames import forget_model_call as forget_model_call
 from ._frames import last_model_call as last_model_call
 from ._indices import check_indices as check_indices
+from ._unchecked import call_checking_unchecked
 
-VALUES.call = call_with_values
+VALUES.call = call_checking_unchecked

@@ -217,6 +217,13 @@ def call_with_values(
     return watch(out, labels, site, "output", caller, tie=not joined)
 
 
+def innermost_site() -> Site | None:
+    """The innermost checked call running on this thread with value checks (its
+    module, method and root), or None outside any."""
+    frames = _STACK.frames
+    return frames[-1].site if frames else None
+
+
 def last_model_call() -> tuple[Any, Any, Any] | None:
     """The latest outermost checked call of a module on this thread, with value
     checks on: `(module, args, kwargs)` (possibly traced values), or None."""

@@ -4,7 +4,7 @@ per *entry* (an output, an argument, a cotangent, a set of indices), raise a
 
 With concrete counts (eager code) that is a Python loop. With traced counts it is
 one `lax.cond` on an unbatched "any", whose taken branch calls back to the host
-with every count, batch axes included (`broadcast_all`); the host picks the first
+with every count, batch axes included (`_batched_rule`); the host picks the first
 entry in order and the first batch element, and raises. The check is attached to
 an array of the computation (its output stands in for that array), so it runs
 before anything uses that array and is removed with it if nothing does.
@@ -20,6 +20,7 @@ import jax.tree_util as jtu
 import numpy as np
 from jax import lax
 from jax.core import Tracer
+from jax.custom_batching import custom_vmap
 
 from .._filters import combine, is_array, partition
 from .._runtime_errors import hand_over, reraise, unbatched_any
@@ -107,18 +108,51 @@ def _report(render: Render, steps: Any) -> Callable[..., NoReturn]:
     return report
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
-def _guarded(
+def _cond(
     x: Any, bad: Any, stacked: Any, more: Any, tick: Any, render: Render, steps: Any
 ) -> Any:
     def fail() -> Any:
         struct = jax.eval_shape(lambda: x)
         report = _report(render, steps)
-        return jax.pure_callback(
-            report, struct, stacked, more, tick, vmap_method="broadcast_all"
-        )
+        return jax.pure_callback(report, struct, stacked, more, tick)
 
     return lax.cond(bad, fail, lambda: x)
+
+
+def _batched_rule(render: Render, steps: Any) -> Callable[..., Any]:
+    """Under `vmap`: the check runs on the counts with their batch axis explicit
+    (the host sees every example's), and `x` keeps its own batching. Left to
+    JAX's rule, the failure branch would batch every leaf of `x`: an unbatched
+    cotangent, broadcast there, is then summed over the batch (x batch size)."""
+
+    def rule(size: int, batched: Any, *operands: Any) -> tuple[Any, Any]:
+        x, bad, stacked, more, tick = operands
+        x_batched, bad_batched, *others = batched
+        if bad_batched:
+            bad = jnp.any(bad)
+        stacked, more, tick = (
+            v if b else jnp.broadcast_to(v, (size, *jnp.shape(v)))
+            for v, b in zip((stacked, more, tick), others)
+        )
+        return _vmappable(render, steps)(x, bad, stacked, more, tick), x_batched
+
+    return rule
+
+
+def _vmappable(render: Render, steps: Any) -> Any:
+    @custom_vmap
+    def check(x: Any, bad: Any, stacked: Any, more: Any, tick: Any) -> Any:
+        return _cond(x, bad, stacked, more, tick, render, steps)
+
+    check.def_vmap(_batched_rule(render, steps))
+    return check
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(5, 6))
+def _guarded(
+    x: Any, bad: Any, stacked: Any, more: Any, tick: Any, render: Render, steps: Any
+) -> Any:
+    return _vmappable(render, steps)(x, bad, stacked, more, tick)
 
 
 @_guarded.defjvp

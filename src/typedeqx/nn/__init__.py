@@ -37,6 +37,7 @@ from ._pool import Pool as Pool
 from ._rnn import GRUCell as GRUCell
 from ._rnn import LSTMCell as LSTMCell
 from ._rotary import RotaryPositionalEmbedding as RotaryPositionalEmbedding
+from ._scopes import install as _install_scopes
 from ._sequential import Lambda as Lambda
 from ._sequential import Sequential as Sequential
 from ._shared import Shared as Shared
@@ -47,7 +48,5 @@ from ._stateful import StateIndex as StateIndex
 from ._stateful import delete_init_state as delete_init_state
 from ._stateful import make_with_state as make_with_state
 from ._weight_norm import WeightNorm as WeightNorm
-
-from ._scopes import install as _install_scopes  # noqa: E402
 
 _install_scopes(globals())

@@ -1,20 +1,28 @@
 """`AdaptivePool` and its forms `AdaptiveMaxPool1d/2d/3d`, `AdaptiveAvgPool1d/2d/3d`."""
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Shaped
+from jaxtyping import Array, PRNGKeyArray, Shaped
 
-from .._contracts import Rank, checked, describe
+from .._contracts import AtLeast, Rank, checked
 from .._module import Module, field
 from ._misc import ArrayIn
-from ._spatial import per_axis, positive_int
+from ._validate import per_axis, positive_int
 
 _RANK = Rank(
     "len(target_shape) + 1",
     "a channel axis and one spatial axis per size of target_shape={target_shape}",
+)
+# Equinox divides by zero on an axis shorter than its target (a
+# `ZeroDivisionError`), so this contract's error is one too.
+_LONG_ENOUGH = AtLeast(
+    "target_shape",
+    1,
+    "every chunk needs an element; use a smaller target_shape",
+    raises=ZeroDivisionError,
 )
 
 
@@ -50,10 +58,10 @@ class AdaptivePool(Module):
 
     def __call__(
         self,
-        x: Annotated[Shaped[ArrayIn, "channels *spatial"], _RANK],
+        x: Annotated[Shaped[ArrayIn, " channels *spatial"], _RANK, _LONG_ENOUGH],
         *,
-        key: Any = None,
-    ) -> Shaped[Array, "channels *target_shape"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Shaped[Array, " channels *target_shape"]:
         """**Arguments:**
 
         - `x`: input of shape `(channels, *spatial)`, with `len(target_shape)`
@@ -64,21 +72,10 @@ class AdaptivePool(Module):
 
         Output of shape `(channels, *target_shape)`.
         """
-        _check_sizes(type(self).__name__, x, self.target_shape)
         y = jnp.asarray(x)
         for axis, target in enumerate(self.target_shape, start=1):
             y = _pool_axis(y, axis, target, self.operation)
         return y
-
-
-def _check_sizes(layer: str, x: Any, target_shape: tuple[int, ...]) -> None:
-    for axis, (size, target) in enumerate(zip(x.shape[1:], target_shape)):
-        if size < target:
-            raise ValueError(
-                f"{layer}: input x {describe(x)} is smaller than target_shape="
-                f"{target_shape} along spatial axis {axis} ({size} < {target}); "
-                f"every chunk needs an element. Use a smaller target_shape."
-            )
 
 
 def _pool_axis(

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeAlias
 import jax
 import jax.numpy as jnp
 import jax.random as jr
+from jax.typing import DTypeLike
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from .._contracts import Promotes, checked
@@ -15,6 +16,7 @@ from .._module import Module, field
 from ._dropout import Dropout
 from ._linear import Linear
 from ._misc import ArrayIn, default_floating_dtype
+from ._validate import int_at_least
 
 # Heads are `(seq, num_heads, qk_size)` for queries and keys and
 # `(seq, num_heads, vo_size)` for values; `process_heads` maps the three to three
@@ -66,7 +68,7 @@ class MultiheadAttention(Module):
         use_output_bias: bool = False,
         dropout_p: float = 0.0,
         inference: bool = False,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -164,7 +166,9 @@ class MultiheadAttention(Module):
             inference = deterministic
             warnings.warn(
                 "MultiheadAttention()(deterministic=...) is deprecated; use "
-                "MultiheadAttention()(inference=...) instead."
+                "MultiheadAttention()(inference=...) instead.",
+                UserWarning,
+                stacklevel=2,
             )
         heads = (
             self._split_heads(self.query_proj, query, self.qk_size),
@@ -254,17 +258,11 @@ def _processed(process_heads: ProcessHeads, heads: _Heads) -> _Heads:
 
 
 def _check_positive(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"MultiheadAttention({name}=...) must be a positive int; got {value!r}."
-        )
+    int_at_least("MultiheadAttention", name, value, 1, "a positive int")
 
 
 def _check_size(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"MultiheadAttention({name}=...) must be a non-negative int; got {value!r}."
-        )
+    int_at_least("MultiheadAttention", name, value, 0, "a non-negative int")
 
 
 def _check_probability(p: Any) -> None:

@@ -7,7 +7,8 @@ from typing import Any, Literal
 import jax
 import jax.lax as lax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jax.typing import DTypeLike
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .._contracts import argument_error, checked, describe
 from .._module import field
@@ -15,6 +16,7 @@ from ._layer_errors import unbound_axis
 from ._misc import ArrayIn, default_floating_dtype
 from ._state_contract import check_state
 from ._stateful import State, StatefulLayer, StateIndex, initial_spec
+from ._validate import int_at_least, number_at_least
 
 _Stats = tuple[Float[Array, " input_size"], Float[Array, " input_size"]]
 
@@ -67,7 +69,7 @@ class BatchNorm(StatefulLayer):
         channelwise_affine: bool = True,
         momentum: float = 0.99,
         inference: bool = False,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         mode: Literal["ema", "batch", "legacy"] = "legacy",
     ):
         """**Arguments:**
@@ -116,12 +118,12 @@ class BatchNorm(StatefulLayer):
 
     def __call__(
         self,
-        x: Float[ArrayIn, "input_size *rest"],
+        x: Float[ArrayIn, " input_size *rest"],
         state: State,
         *,
-        key: Any = None,
+        key: PRNGKeyArray | None = None,
         inference: bool | None = None,
-    ) -> tuple[Float[Array, "input_size *rest"], State]:
+    ) -> tuple[Float[Array, " input_size *rest"], State]:
         """**Arguments:**
 
         - `x`: one example, of shape `(input_size, dim_1, ..., dim_N)`.
@@ -237,17 +239,9 @@ class BatchNorm(StatefulLayer):
 def _validate(input_size: Any, mode: Any, eps: Any, momentum: Any) -> None:
     if mode not in ("ema", "batch"):
         raise ValueError(f"BatchNorm(mode=...) must be 'ema' or 'batch'; got {mode!r}.")
-    if (
-        isinstance(input_size, bool)
-        or not isinstance(input_size, int)
-        or input_size < 1
-    ):
-        raise ValueError(
-            f"BatchNorm(input_size=...) must be a positive int; got {input_size!r}."
-        )
+    int_at_least("BatchNorm", "input_size", input_size, 1, "a positive int")
     if not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
         raise ValueError(
             f"BatchNorm(momentum=...) must be a number in [0, 1); got {momentum!r}."
         )
-    if not isinstance(eps, (int, float)) or eps < 0:
-        raise ValueError(f"BatchNorm(eps=...) must be a number >= 0; got {eps!r}.")
+    number_at_least("BatchNorm", "eps", eps, 0)

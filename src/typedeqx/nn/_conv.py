@@ -1,15 +1,16 @@
 """`Conv` and its fixed-dimension forms `Conv1d`, `Conv2d`, `Conv3d`."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import jax.lax as lax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 from jaxtyping import Array, Inexact, PRNGKeyArray
 
 from .._contracts import SameDtype, checked
-from .._module import Module, field
-from ._kernel import check_groups, init_kernel
+from .._module import field
+from ._kernel import KernelLayer, init_kernel, set_kernel_fields
 from ._misc import ArrayIn
 from ._spatial import (
     SPATIAL_RANK,
@@ -20,8 +21,6 @@ from ._spatial import (
     explicit_padding,
     padding_mode_of,
     padding_of,
-    per_axis,
-    positive_int,
 )
 
 # jnp.pad's names for the non-zero padding modes.
@@ -29,17 +28,9 @@ _PAD_MODES = {"REFLECT": "reflect", "REPLICATE": "edge", "CIRCULAR": "wrap"}
 
 
 @checked
-class Conv(Module):
+class Conv(KernelLayer):
     """An N-dimensional convolution (cross-correlation, as in `lax`) with bias."""
 
-    num_spatial_dims: int = field(static=True)
-    weight: Inexact[Array, "out_channels in_channels//groups *kernel_size"]
-    bias: Inexact[Array, "out_channels *bias_spatial"] | None
-    in_channels: int = field(static=True)
-    out_channels: int = field(static=True)
-    kernel_size: tuple[int, ...] = field(static=True)
-    stride: tuple[int, ...] = field(static=True)
-    padding: Padding = field(static=True)
     dilation: tuple[int, ...] = field(static=True)
     groups: int = field(static=True)
     use_bias: bool = field(static=True)
@@ -57,7 +48,7 @@ class Conv(Module):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -80,38 +71,28 @@ class Conv(Module):
         - `key`: PRNG key; weight and bias are uniform in ±1/sqrt(fan_in), where
             fan_in is `in_channels // groups * prod(kernel_size)`.
         """
+        set_kernel_fields(
+            self, num_spatial_dims, in_channels, out_channels, kernel_size, stride,
+            dilation, groups, use_bias,
+        )  # fmt: skip
         name = type(self).__name__
-        n = positive_int(name, "num_spatial_dims", num_spatial_dims)
-        in_channels = positive_int(name, "in_channels", in_channels)
-        out_channels = positive_int(name, "out_channels", out_channels)
-        groups = check_groups(name, in_channels, out_channels, groups)
-        self.kernel_size = per_axis(name, "kernel_size", kernel_size, n, 1)
-        self.stride = per_axis(name, "stride", stride, n, 1)
-        self.dilation = per_axis(name, "dilation", dilation, n, 1)
-        self.padding = padding_of(name, padding, n)
+        self.padding = padding_of(name, padding, self.num_spatial_dims)
         self.padding_mode = padding_mode_of(name, padding_mode)
         if self.padding_mode != "ZEROS" and _has_negative(self.padding):
             raise ValueError(
                 f"{name}(padding=...) must be non-negative with "
                 f"padding_mode={self.padding_mode!r}; got {padding!r}."
             )
-        self.weight, self.bias = init_kernel(
-            key, out_channels, in_channels // groups, self.kernel_size, use_bias, dtype
-        )
-        self.num_spatial_dims = n
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.groups = groups
-        self.use_bias = use_bias
+        self.weight, self.bias = init_kernel(self, dtype, key)
 
     def __call__(
         self,
         x: Annotated[
-            Inexact[ArrayIn, "in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
+            Inexact[ArrayIn, " in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
         ],
         *,
-        key: Any = None,
-    ) -> Inexact[Array, "out_channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Inexact[Array, " out_channels *out_spatial"]:
         """**Arguments:**
 
         - `x`: input of shape `(in_channels, *spatial)`, with `num_spatial_dims`
@@ -162,7 +143,7 @@ class Conv1d(Conv):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -187,7 +168,7 @@ class Conv2d(Conv):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -212,7 +193,7 @@ class Conv3d(Conv):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):

@@ -1,15 +1,16 @@
 """`ConvTranspose` and its fixed-dimension forms `ConvTranspose1d/2d/3d`."""
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import jax.lax as lax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 from jaxtyping import Array, Inexact, PRNGKeyArray
 
 from .._contracts import SameDtype, checked
-from .._module import Module, field
-from ._kernel import check_groups, init_kernel
+from .._module import field
+from ._kernel import KernelLayer, init_kernel, set_kernel_fields
 from ._misc import ArrayIn
 from ._spatial import (
     SPATIAL_RANK,
@@ -19,13 +20,12 @@ from ._spatial import (
     check_window_fits,
     padding_mode_of,
     padding_of,
-    per_axis,
-    positive_int,
 )
+from ._validate import per_axis
 
 
 @checked
-class ConvTranspose(Module):
+class ConvTranspose(KernelLayer):
     """An N-dimensional transposed convolution: it maps inputs shaped like a `Conv`'s
     output to outputs shaped like its input, with the same connectivity.
 
@@ -36,14 +36,6 @@ class ConvTranspose(Module):
     padding and lengthens it at the end otherwise.
     """
 
-    num_spatial_dims: int = field(static=True)
-    weight: Inexact[Array, "out_channels in_channels//groups *kernel_size"]
-    bias: Inexact[Array, "out_channels *bias_spatial"] | None
-    in_channels: int = field(static=True)
-    out_channels: int = field(static=True)
-    kernel_size: tuple[int, ...] = field(static=True)
-    stride: tuple[int, ...] = field(static=True)
-    padding: Padding = field(static=True)
     output_padding: tuple[int, ...] = field(static=True)
     dilation: tuple[int, ...] = field(static=True)
     groups: int = field(static=True)
@@ -63,7 +55,7 @@ class ConvTranspose(Module):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -84,40 +76,32 @@ class ConvTranspose(Module):
         - `key`: PRNG key; weight and bias are uniform in ±1/sqrt(fan_in), where
             fan_in is `in_channels // groups * prod(kernel_size)`.
         """
+        set_kernel_fields(
+            self, num_spatial_dims, in_channels, out_channels, kernel_size, stride,
+            dilation, groups, use_bias,
+        )  # fmt: skip
         name = type(self).__name__
-        n = positive_int(name, "num_spatial_dims", num_spatial_dims)
-        in_channels = positive_int(name, "in_channels", in_channels)
-        out_channels = positive_int(name, "out_channels", out_channels)
-        groups = check_groups(name, in_channels, out_channels, groups)
-        self.kernel_size = per_axis(name, "kernel_size", kernel_size, n, 1)
-        self.stride = per_axis(name, "stride", stride, n, 1)
-        self.output_padding = per_axis(name, "output_padding", output_padding, n, 0)
-        self.dilation = per_axis(name, "dilation", dilation, n, 1)
+        self.output_padding = per_axis(
+            name, "output_padding", output_padding, self.num_spatial_dims, 0
+        )
         if any(a >= s for a, s in zip(self.output_padding, self.stride)):
             raise ValueError(
                 f"{name}(output_padding=...) must be below stride on every axis; got "
                 f"output_padding={self.output_padding}, stride={self.stride}."
             )
-        self.padding = padding_of(name, padding, n)
+        self.padding = padding_of(name, padding, self.num_spatial_dims)
         self.padding_mode = padding_mode_of(name, padding_mode)
         _check_mode(name, self.padding_mode, self.padding, self.output_padding)
-        self.weight, self.bias = init_kernel(
-            key, out_channels, in_channels // groups, self.kernel_size, use_bias, dtype
-        )
-        self.num_spatial_dims = n
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.groups = groups
-        self.use_bias = use_bias
+        self.weight, self.bias = init_kernel(self, dtype, key)
 
     def __call__(
         self,
         x: Annotated[
-            Inexact[ArrayIn, "in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
+            Inexact[ArrayIn, " in_channels *spatial"], SPATIAL_RANK, SameDtype("weight")
         ],
         *,
-        key: Any = None,
-    ) -> Inexact[Array, "out_channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Inexact[Array, " out_channels *out_spatial"]:
         """**Arguments:**
 
         - `x`: input of shape `(in_channels, *spatial)`, with `num_spatial_dims`
@@ -215,7 +199,7 @@ class ConvTranspose1d(ConvTranspose):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -243,7 +227,7 @@ class ConvTranspose2d(ConvTranspose):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -270,7 +254,7 @@ class ConvTranspose3d(ConvTranspose):
         groups: int = 1,
         use_bias: bool = True,
         padding_mode: str = "ZEROS",
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):

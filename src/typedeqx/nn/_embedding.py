@@ -5,12 +5,14 @@ from typing import Any
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jax.typing import DTypeLike
 from jaxtyping import Array, Float, Integer, PRNGKeyArray
 
 from .._contracts import checked
 from .._module import Module, field
 from .._values import check_indices
 from ._misc import ArrayIn, default_floating_dtype
+from ._validate import int_at_least
 
 
 @checked
@@ -28,7 +30,7 @@ class Embedding(Module):
         num_embeddings: int | None = None,
         embedding_size: int | None = None,
         weight: Float[Array, "num_embeddings embedding_size"] | None = None,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray | None = None,
     ):
@@ -48,8 +50,11 @@ class Embedding(Module):
                     "Embedding needs num_embeddings=..., embedding_size=... and "
                     "key=... to generate its table, or the table itself as weight=..."
                 )
-            _check_size("num_embeddings", num_embeddings)
-            _check_size("embedding_size", embedding_size)
+            for name, size in (
+                ("num_embeddings", num_embeddings),
+                ("embedding_size", embedding_size),
+            ):
+                int_at_least("Embedding", name, size, 0, "a non-negative int")
             dtype = default_floating_dtype() if dtype is None else dtype
             weight = jr.normal(key, (num_embeddings, embedding_size), dtype)
         else:
@@ -77,13 +82,6 @@ class Embedding(Module):
         """
         # With value checks on, an id outside the table raises (JAX would clamp it).
         return self.weight[check_indices(self, x, self.num_embeddings)]
-
-
-def _check_size(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"Embedding({name}=...) must be a non-negative int; got {value!r}."
-        )
 
 
 def _sizes_of(

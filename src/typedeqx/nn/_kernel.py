@@ -1,50 +1,77 @@
-"""Shared by `Conv` and `ConvTranspose`: their initialisation, and the contracts
-on their input that an annotation cannot state."""
+"""Shared by `Conv` and `ConvTranspose`: their leading fields, the checks on
+their configuration, and their initialisation."""
 
 import math
 from typing import Any
 
-import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, PRNGKeyArray
+from jax.typing import DTypeLike
+from jaxtyping import Array, Inexact, PRNGKeyArray
 
-from ._misc import default_floating_dtype
-from ._spatial import positive_int
+from .._module import Module, field
+from ._misc import default_floating_dtype, uniform_fan_in
+from ._misc import init_uniform as init_uniform  # re-exported for the RNN cells
+from ._spatial import Padding
+from ._validate import per_axis, positive_int
 
 
-def init_uniform(
-    key: PRNGKeyArray, shape: tuple[int, ...], dtype: Any, limit: float
-) -> Array:
-    """Uniform in [-limit, limit]; for a complex dtype, real and imaginary parts are
-    drawn independently (from two keys split from `key`), as Equinox does."""
-    if jnp.issubdtype(dtype, jnp.complexfloating):
-        real_dtype = jnp.zeros((), dtype).real.dtype
-        rkey, ikey = jr.split(key)
-        real = jr.uniform(rkey, shape, real_dtype, minval=-limit, maxval=limit)
-        imag = jr.uniform(ikey, shape, real_dtype, minval=-limit, maxval=limit)
-        return real.astype(dtype) + 1j * imag.astype(dtype)
-    return jr.uniform(key, shape, dtype, minval=-limit, maxval=limit)
+class KernelLayer(Module):
+    """The fields `Conv` and `ConvTranspose` begin with, in Equinox's order; each
+    subclass declares the rest (`groups`, which the weight's shape names, among
+    them) and is the class that is `checked`."""
+
+    num_spatial_dims: int = field(static=True)
+    weight: Inexact[Array, "out_channels in_channels//groups *kernel_size"]
+    bias: Inexact[Array, " out_channels *bias_spatial"] | None
+    in_channels: int = field(static=True)
+    out_channels: int = field(static=True)
+    kernel_size: tuple[int, ...] = field(static=True)
+    stride: tuple[int, ...] = field(static=True)
+    padding: Padding = field(static=True)
+
+
+def set_kernel_fields(
+    layer: Any,
+    num_spatial_dims: Any,
+    in_channels: Any,
+    out_channels: Any,
+    kernel_size: Any,
+    stride: Any,
+    dilation: Any,
+    groups: Any,
+    use_bias: bool,
+) -> None:
+    """Checks the configuration `Conv` and `ConvTranspose` share (all but the
+    padding, which each reads its own way) and sets it on `layer`, inside its
+    `__init__`, in normal form: ints, and per-axis tuples."""
+    name = type(layer).__name__
+    n = positive_int(name, "num_spatial_dims", num_spatial_dims)
+    layer.num_spatial_dims = n
+    layer.in_channels = positive_int(name, "in_channels", in_channels)
+    layer.out_channels = positive_int(name, "out_channels", out_channels)
+    layer.groups = check_groups(name, layer.in_channels, layer.out_channels, groups)
+    layer.kernel_size = per_axis(name, "kernel_size", kernel_size, n, 1)
+    layer.stride = per_axis(name, "stride", stride, n, 1)
+    layer.dilation = per_axis(name, "dilation", dilation, n, 1)
+    layer.use_bias = use_bias
 
 
 def init_kernel(
-    key: PRNGKeyArray,
-    out_channels: int,
-    in_per_group: int,
-    kernel_size: tuple[int, ...],
-    use_bias: bool,
-    dtype: Any,
+    layer: Any, dtype: DTypeLike | None, key: PRNGKeyArray
 ) -> tuple[Array, Array | None]:
-    """A weight `(out_channels, in_per_group, *kernel_size)` and a bias
-    `(out_channels, 1, ..., 1)` (or `None`), uniform in ±1/sqrt(fan_in)."""
+    """For a `layer` whose configuration is set: a weight `(out_channels,
+    in_channels // groups, *kernel_size)` and a bias `(out_channels, 1, ..., 1)`
+    (or `None`), uniform in ±1/sqrt(fan_in) as in Equinox."""
     dtype = default_floating_dtype() if dtype is None else dtype
     wkey, bkey = jr.split(key)
-    limit = 1 / math.sqrt(in_per_group * math.prod(kernel_size))
-    weight = init_uniform(
-        wkey, (out_channels, in_per_group, *kernel_size), dtype, limit
-    )
-    bias_shape = (out_channels,) + (1,) * len(kernel_size)
-    bias = init_uniform(bkey, bias_shape, dtype, limit) if use_bias else None
-    return weight, bias
+    in_per_group = layer.in_channels // layer.groups
+    fan_in = in_per_group * math.prod(layer.kernel_size)
+    weight_shape = (layer.out_channels, in_per_group, *layer.kernel_size)
+    weight = uniform_fan_in(wkey, weight_shape, fan_in, dtype)
+    if not layer.use_bias:
+        return weight, None
+    bias_shape = (layer.out_channels,) + (1,) * len(layer.kernel_size)
+    return weight, uniform_fan_in(bkey, bias_shape, fan_in, dtype)
 
 
 def check_groups(layer: str, in_channels: int, out_channels: int, groups: Any) -> int:

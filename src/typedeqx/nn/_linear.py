@@ -4,11 +4,13 @@ from typing import Annotated, Any, Literal
 
 import jax.numpy as jnp
 import jax.random as jr
+from jax.typing import DTypeLike
 from jaxtyping import Array, Inexact, PRNGKeyArray, Shaped
 
 from .._contracts import Promotes, Unless, When, checked
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype, uniform_fan_in
+from ._validate import int_at_least
 
 
 @checked
@@ -31,7 +33,7 @@ class Linear(Module):
         in_features: int | Literal["scalar"],
         out_features: int | Literal["scalar"],
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -69,7 +71,7 @@ class Linear(Module):
             Inexact[ArrayIn, ""], When("in_features", "scalar"), Promotes("weight")
         ],
         *,
-        key: Any = None,
+        key: PRNGKeyArray | None = None,
     ) -> (
         Annotated[Inexact[Array, " out_features"], Unless("out_features", "scalar")]
         | Annotated[Inexact[Array, ""], When("out_features", "scalar")]
@@ -96,11 +98,7 @@ class Linear(Module):
 def _size(name: str, value: int | str) -> int:
     if value == "scalar":
         return 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"Linear({name}=...) must be a non-negative int or 'scalar'; got {value!r}."
-        )
-    return value
+    return int_at_least("Linear", name, value, 0, "a non-negative int or 'scalar'")
 
 
 @checked
@@ -111,7 +109,7 @@ class Identity(Module):
         del args, kwargs
 
     def __call__(
-        self, x: Shaped[ArrayIn, "*shape"], *, key: Any = None
+        self, x: Shaped[ArrayIn, "*shape"], *, key: PRNGKeyArray | None = None
     ) -> Shaped[ArrayIn, "*shape"]:
         """**Arguments:** `x`, an array of any shape. **Returns:** `x`."""
         return x

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jax.typing import DTypeLike
 from jaxtyping import Array, PRNGKeyArray
 
 # What a layer accepts as input: JAX arrays (and tracers), and NumPy arrays, which
@@ -19,7 +20,7 @@ def default_floating_dtype() -> jnp.dtype:
 
 
 def uniform_fan_in(
-    key: PRNGKeyArray, shape: tuple[int, ...], fan_in: int, dtype: jnp.dtype
+    key: PRNGKeyArray, shape: tuple[int, ...], fan_in: int, dtype: DTypeLike
 ) -> Array:
     """Samples uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] (the PyTorch default).
 
@@ -40,6 +41,15 @@ def uniform_fan_in(
     An array of `shape` and `dtype`.
     """
     limit = 1.0 if fan_in == 0 else 1 / math.sqrt(fan_in)
+    return init_uniform(key, shape, dtype, limit)
+
+
+def init_uniform(
+    key: PRNGKeyArray, shape: tuple[int, ...], dtype: DTypeLike, limit: float
+) -> Array:
+    """Samples uniform in [-limit, limit], of `shape` and `dtype`; for a complex
+    `dtype`, the real and imaginary parts independently, from two keys split from
+    `key` (as Equinox does)."""
     if not jnp.issubdtype(dtype, jnp.complexfloating):
         return jr.uniform(key, shape, dtype, minval=-limit, maxval=limit)
     part_dtype = np.finfo(jnp.dtype(dtype)).dtype

@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import jax.tree_util as jtu
+from jax.typing import DTypeLike
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._contracts import Unless, When, checked
@@ -15,6 +16,7 @@ from .._module import Module, field
 from .._transform import filter_vmap
 from ._linear import Linear
 from ._misc import ArrayIn, default_floating_dtype
+from ._validate import int_at_least, is_int
 
 
 def _identity(x: Any) -> Any:
@@ -72,7 +74,7 @@ class MLP(Module):
         final_activation: Callable[..., Any] = _identity,
         use_bias: bool = True,
         use_final_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         scan: bool = False,
         key: PRNGKeyArray,
@@ -97,9 +99,8 @@ class MLP(Module):
         stacked to leading axes `(depth, width_size)` and `final_activation` to
         `(out_size,)` (unless `out_size="scalar"`).
         """
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise ValueError(f"MLP(depth=...) must be an int >= 0; got {depth!r}.")
-        if isinstance(width_size, bool) or not isinstance(width_size, int):
+        int_at_least("MLP", "depth", depth, 0)
+        if not is_int(width_size):
             raise ValueError(f"MLP(width_size=...) must be an int; got {width_size!r}.")
         dtype = default_floating_dtype() if dtype is None else dtype
         self.layers = _make_layers(
@@ -128,7 +129,7 @@ class MLP(Module):
         x: Annotated[Float[ArrayIn, " mlp_in"], Unless("in_size", "scalar")]
         | Annotated[Float[ArrayIn, ""], When("in_size", "scalar")],
         *,
-        key: Any = None,
+        key: PRNGKeyArray | None = None,
     ) -> (
         Annotated[Float[Array, " mlp_out"], Unless("out_size", "scalar")]
         | Annotated[Float[Array, ""], When("out_size", "scalar")]

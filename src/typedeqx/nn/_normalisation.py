@@ -1,31 +1,24 @@
 """`LayerNorm`, `GroupNorm` and `RMSNorm`: normalisation over a whole input."""
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import Divisible, checked, locate_module
+from .._contracts import Divisible, checked, module_location
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
-
-
-class _NoState:
-    """The default of `state`: no state was passed, so none is returned."""
-
-    def __repr__(self) -> str:
-        return "<no state>"
-
-
-_NO_STATE: Any = _NoState()
+from ._stateful import NO_STATE
+from ._validate import int_at_least, is_int
 
 
 def _shape_tuple(owner: str, shape: int | Sequence[int]) -> tuple[int, ...]:
     dims = (shape,) if isinstance(shape, int) else shape
-    if not isinstance(dims, Sequence) or not all(_is_size(d) for d in dims):
+    if not isinstance(dims, Sequence) or not all(is_int(d) and d >= 0 for d in dims):
         raise ValueError(
             f"{owner}(shape=...) must be a non-negative int or a sequence of them; "
             f"got {shape!r}."
@@ -33,16 +26,12 @@ def _shape_tuple(owner: str, shape: int | Sequence[int]) -> tuple[int, ...]:
     return tuple(dims)
 
 
-def _is_size(d: object) -> bool:
-    return isinstance(d, int) and not isinstance(d, bool) and d >= 0
-
-
 def _check_eps(owner: str, eps: Any) -> None:
     if isinstance(eps, (int, float)) and eps < 0:
         raise ValueError(f"{owner}(eps=...) must be non-negative; got {eps!r}.")
 
 
-def _compute_dtype(x: Any) -> Any:
+def _compute_dtype(x: Any) -> DTypeLike:
     # Statistics of half-precision inputs are computed in (at least) float32.
     with jax.numpy_dtype_promotion("standard"):
         return jnp.result_type(x.dtype, jnp.float32)
@@ -52,21 +41,66 @@ def _shape_mismatch(layer: Any, x: Any) -> ValueError:
     # With checks on, `*shape` (bound by the static `shape`) refused this already;
     # with checks off the layer still refuses, as Equinox does, rather than
     # normalising over the wrong axes.
-    name = type(layer).__name__
-    path, _ = locate_module(layer)
-    where = f"{name}.__call__" if path == name else f"{path} ({name}.__call__)"
     return ValueError(
-        f"{where}: argument x has shape {tuple(jnp.shape(x))}, expected shape="
-        f"{layer.shape}. To normalise over some axes only, jax.vmap over the others."
+        f"{module_location(layer)}: argument x has shape {tuple(jnp.shape(x))}, "
+        f"expected shape={layer.shape}. To normalise over some axes only, jax.vmap "
+        "over the others."
     )
 
 
-def _affine(out: Array, weight: Array | None, bias: Array | None, dtype: Any) -> Array:
+def _affine(
+    out: Array, weight: Array | None, bias: Array | None, dtype: DTypeLike
+) -> Array:
     if weight is not None:
         out = weight.astype(dtype) * out
     if bias is not None:
         out = out + bias.astype(dtype)
     return out
+
+
+def _set_elementwise(
+    layer: Any,
+    owner: str,
+    shape: Any,
+    eps: Any,
+    use_weight: bool,
+    use_bias: bool,
+    dtype: DTypeLike | None,
+) -> None:
+    # The configuration LayerNorm and RMSNorm share, checked and set on `layer`
+    # inside its __init__: an elementwise weight of ones and bias of zeros.
+    layer.shape = _shape_tuple(owner, shape)
+    _check_eps(owner, eps)
+    layer.eps = eps
+    dtype = default_floating_dtype() if dtype is None else dtype
+    layer.use_weight = use_weight
+    layer.use_bias = use_bias
+    layer.weight = jnp.ones(layer.shape, dtype) if use_weight else None
+    layer.bias = jnp.zeros(layer.shape, dtype) if use_bias else None
+
+
+def _normalise_whole(
+    layer: Any, x: Any, state: Any, normalise: Callable[[Array, float], Array]
+) -> Array | tuple[Array, Any]:
+    # The call LayerNorm and RMSNorm share: `normalise(x, eps)` in (at least)
+    # float32, then the elementwise affine, in the dtype of `x`.
+    if jnp.shape(x) != layer.shape:  # only with checks off
+        raise _shape_mismatch(layer, x)
+    orig_dtype = x.dtype
+    dtype = _compute_dtype(x)
+    out = normalise(jnp.asarray(x).astype(dtype), layer.eps)
+    out = _affine(out, layer.weight, layer.bias, dtype).astype(orig_dtype)
+    return out if state is NO_STATE else (out, state)
+
+
+def _standardise(x: Array, eps: float) -> Array:
+    mean = jnp.mean(x, keepdims=True)
+    variance = jnp.maximum(0.0, jnp.var(x, keepdims=True))
+    return (x - mean) * jax.lax.rsqrt(variance + eps)
+
+
+def _rescale(x: Array, eps: float) -> Array:
+    return jax.lax.rsqrt(jnp.mean(x**2) + eps) * x
 
 
 @checked
@@ -91,7 +125,7 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         use_weight: bool = True,
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         elementwise_affine: bool | None = None,
     ):
@@ -105,25 +139,20 @@ class LayerNorm(Module):
             with x64 enabled).
         - `elementwise_affine`: deprecated; sets both `use_weight` and `use_bias`.
         """
-        self.shape = _shape_tuple("LayerNorm", shape)
-        _check_eps("LayerNorm", eps)
-        self.eps = eps
         if elementwise_affine is not None:
             use_weight = use_bias = elementwise_affine
             warnings.warn(
                 "LayerNorm(elementwise_affine=...) is deprecated; use "
-                "LayerNorm(use_weight=..., use_bias=...) instead."
+                "LayerNorm(use_weight=..., use_bias=...) instead.",
+                UserWarning,
+                stacklevel=2,
             )
-        dtype = default_floating_dtype() if dtype is None else dtype
-        self.use_weight = use_weight
-        self.use_bias = use_bias
-        self.weight = jnp.ones(self.shape, dtype) if use_weight else None
-        self.bias = jnp.zeros(self.shape, dtype) if use_bias else None
+        _set_elementwise(self, "LayerNorm", shape, eps, use_weight, use_bias, dtype)
 
     def __call__(
         self,
         x: Float[ArrayIn, "*shape"],
-        state: Any = _NO_STATE,
+        state: Any = NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
     ) -> Float[Array, "*shape"] | tuple[Float[Array, "*shape"], Any]:
@@ -139,16 +168,7 @@ class LayerNorm(Module):
         Output of shape `shape` and the dtype of `x`; with `state`, the pair
         `(output, state)`.
         """
-        if jnp.shape(x) != self.shape:  # only with checks off
-            raise _shape_mismatch(self, x)
-        orig_dtype = x.dtype
-        dtype = _compute_dtype(x)
-        x = jnp.asarray(x).astype(dtype)
-        mean = jnp.mean(x, keepdims=True)
-        variance = jnp.maximum(0.0, jnp.var(x, keepdims=True))
-        out = (x - mean) * jax.lax.rsqrt(variance + self.eps)
-        out = _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
-        return out if state is _NO_STATE else (out, state)
+        return _normalise_whole(self, x, state, _standardise)
 
 
 @checked
@@ -172,7 +192,7 @@ class RMSNorm(Module):
         eps: float = 1e-5,
         use_weight: bool = True,
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
     ):
         """**Arguments:**
 
@@ -183,19 +203,12 @@ class RMSNorm(Module):
         - `dtype`: floating dtype of the parameters (default float32, or float64
             with x64 enabled).
         """
-        self.shape = _shape_tuple("RMSNorm", shape)
-        _check_eps("RMSNorm", eps)
-        self.eps = eps
-        dtype = default_floating_dtype() if dtype is None else dtype
-        self.use_weight = use_weight
-        self.use_bias = use_bias
-        self.weight = jnp.ones(self.shape, dtype) if use_weight else None
-        self.bias = jnp.zeros(self.shape, dtype) if use_bias else None
+        _set_elementwise(self, "RMSNorm", shape, eps, use_weight, use_bias, dtype)
 
     def __call__(
         self,
         x: Float[ArrayIn, "*shape"],
-        state: Any = _NO_STATE,
+        state: Any = NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
     ) -> Float[Array, "*shape"] | tuple[Float[Array, "*shape"], Any]:
@@ -211,14 +224,7 @@ class RMSNorm(Module):
         Output of shape `shape` and the dtype of `x`; with `state`, the pair
         `(output, state)`.
         """
-        if jnp.shape(x) != self.shape:  # only with checks off
-            raise _shape_mismatch(self, x)
-        orig_dtype = x.dtype
-        dtype = _compute_dtype(x)
-        x = jnp.asarray(x).astype(dtype)
-        out = jax.lax.rsqrt(jnp.mean(x**2) + self.eps) * x
-        out = _affine(out, self.weight, self.bias, dtype).astype(orig_dtype)
-        return out if state is _NO_STATE else (out, state)
+        return _normalise_whole(self, x, state, _rescale)
 
 
 @checked
@@ -241,7 +247,7 @@ class GroupNorm(Module):
         channels: int | None = None,
         eps: float = 1e-5,
         channelwise_affine: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
     ):
         """**Arguments:**
 
@@ -266,13 +272,13 @@ class GroupNorm(Module):
 
     def __call__(
         self,
-        x: Annotated[Float[ArrayIn, "channels *spatial"], Divisible(0, "groups")],
-        state: Any = _NO_STATE,
+        x: Annotated[Float[ArrayIn, " channels *spatial"], Divisible(0, "groups")],
+        state: Any = NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
     ) -> (
-        Float[Array, "channels *spatial"]
-        | tuple[Float[Array, "channels *spatial"], Any]
+        Float[Array, " channels *spatial"]
+        | tuple[Float[Array, " channels *spatial"], Any]
     ):
         """**Arguments:**
 
@@ -301,14 +307,11 @@ class GroupNorm(Module):
             bias = jnp.broadcast_to(self.bias.reshape(per_channel), out.shape)
             out = weight.astype(dtype) * out + bias.astype(dtype)
         out = out.astype(orig_dtype)
-        return out if state is _NO_STATE else (out, state)
+        return out if state is NO_STATE else (out, state)
 
 
 def _check_groups(groups: Any, channels: Any, channelwise_affine: bool) -> None:
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-        raise ValueError(
-            f"GroupNorm(groups=...) must be a positive int; got {groups!r}."
-        )
+    int_at_least("GroupNorm", "groups", groups, 1, "a positive int")
     if channels is None:
         if channelwise_affine:
             raise ValueError(
@@ -316,11 +319,7 @@ def _check_groups(groups: Any, channels: Any, channelwise_affine: bool) -> None:
                 "it sizes the per-channel weight and bias."
             )
         return
-    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 0:
-        raise ValueError(
-            f"GroupNorm(channels=...) must be a non-negative int or None; got "
-            f"{channels!r}."
-        )
+    int_at_least("GroupNorm", "channels", channels, 0, "a non-negative int or None")
     if channels % groups != 0:
         raise ValueError(
             f"GroupNorm(groups=...) must divide channels: groups={groups} does not "

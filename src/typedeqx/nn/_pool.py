@@ -1,24 +1,23 @@
 """`Pool` and its forms `MaxPool1d/2d/3d` and `AvgPool1d/2d/3d`."""
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import jax.lax as lax
 import jax.numpy as jnp
-from jaxtyping import Array, Inexact, Num, Shaped
+from jaxtyping import Array, Inexact, Num, PRNGKeyArray, Shaped
 
 from .._contracts import checked
 from .._module import Module, field
 from ._misc import ArrayIn
-from ._spatial import (
-    SPATIAL_RANK,
-    Pairs,
-    check_window_fits,
-    pairs_of,
-    per_axis,
-    positive_int,
-)
+from ._spatial import SPATIAL_RANK, Pairs, check_window_fits, pairs_of
+from ._validate import per_axis, positive_int
+
+# Equinox's pools assert their input's rank, so a wrong rank is also an
+# `AssertionError` here (as well as the `ShapeError` of every contract).
+POOL_RANK = dataclasses.replace(SPATIAL_RANK, raises=AssertionError)
 
 
 @checked
@@ -74,10 +73,10 @@ class Pool(Module):
 
     def __call__(
         self,
-        x: Annotated[Shaped[ArrayIn, "channels *spatial"], SPATIAL_RANK],
+        x: Annotated[Shaped[ArrayIn, " channels *spatial"], POOL_RANK],
         *,
-        key: Any = None,
-    ) -> Shaped[Array, "channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Shaped[Array, " channels *out_spatial"]:
         """**Arguments:**
 
         - `x`: input of shape `(channels, *spatial)`, with `num_spatial_dims`
@@ -210,10 +209,10 @@ class AvgPool1d(Pool):
 
     def __call__(
         self,
-        x: Annotated[Num[ArrayIn, "channels *spatial"], SPATIAL_RANK],
+        x: Annotated[Num[ArrayIn, " channels *spatial"], POOL_RANK],
         *,
-        key: Any = None,
-    ) -> Inexact[Array, "channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Inexact[Array, " channels *out_spatial"]:
         """**Arguments:** `x`, of shape `(channels, length)`, a numeric dtype.
         **Returns:** the means, of shape `(channels, out_length)`, floating."""
         return _average(self, x)
@@ -236,10 +235,10 @@ class AvgPool2d(Pool):
 
     def __call__(
         self,
-        x: Annotated[Num[ArrayIn, "channels *spatial"], SPATIAL_RANK],
+        x: Annotated[Num[ArrayIn, " channels *spatial"], POOL_RANK],
         *,
-        key: Any = None,
-    ) -> Inexact[Array, "channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Inexact[Array, " channels *out_spatial"]:
         """**Arguments:** `x`, of shape `(channels, height, width)`, a numeric
         dtype. **Returns:** the means, of shape `(channels, out_height, out_width)`,
         floating."""
@@ -263,10 +262,10 @@ class AvgPool3d(Pool):
 
     def __call__(
         self,
-        x: Annotated[Num[ArrayIn, "channels *spatial"], SPATIAL_RANK],
+        x: Annotated[Num[ArrayIn, " channels *spatial"], POOL_RANK],
         *,
-        key: Any = None,
-    ) -> Inexact[Array, "channels *out_spatial"]:
+        key: PRNGKeyArray | None = None,
+    ) -> Inexact[Array, " channels *out_spatial"]:
         """**Arguments:** `x`, of shape `(channels, depth, height, width)`, a
         numeric dtype. **Returns:** the means, of shape `(channels, *out_spatial)`,
         floating."""

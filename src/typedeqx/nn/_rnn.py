@@ -6,12 +6,14 @@ from typing import Annotated, Any
 import jax.nn as jnn
 import jax.numpy as jnp
 import jax.random as jr
+from jax.typing import DTypeLike
 from jaxtyping import Array, Inexact, PRNGKeyArray
 
 from .._contracts import Promotes, checked
 from .._module import Module, field
 from ._kernel import init_uniform
 from ._misc import ArrayIn, default_floating_dtype
+from ._validate import int_at_least
 
 # The input meets `weight_ih` and the state `weight_hh` in a matmul: each must
 # promote with its weight (under strict promotion, a bf16 state into an f32 cell
@@ -23,11 +25,8 @@ _Hidden = Annotated[Inexact[ArrayIn, " hidden_size"], Promotes("weight_hh")]
 def _check_sizes(owner: str, input_size: Any, hidden_size: Any) -> None:
     sizes = (("input_size", input_size, 0), ("hidden_size", hidden_size, 1))
     for name, value, low in sizes:
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            kind = "non-negative" if low == 0 else "positive"
-            raise ValueError(
-                f"{owner}({name}=...) must be a {kind} int; got {value!r}."
-            )
+        kind = "non-negative" if low == 0 else "positive"
+        int_at_least(owner, name, value, low, f"a {kind} int")
 
 
 def _uniform(
@@ -58,7 +57,7 @@ class GRUCell(Module):
         input_size: int,
         hidden_size: int,
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):
@@ -134,7 +133,7 @@ class LSTMCell(Module):
         input_size: int,
         hidden_size: int,
         use_bias: bool = True,
-        dtype: Any = None,
+        dtype: DTypeLike | None = None,
         *,
         key: PRNGKeyArray,
     ):

@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 import jax
 import jax.numpy as jnp
+from jax.typing import DTypeLike
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._contracts import Promotes, checked
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
+from ._validate import int_at_least
 
 
 @checked
@@ -46,7 +48,12 @@ class RotaryPositionalEmbedding(Module):
     theta: float | int = field(static=True)
     dtype: Any = field(static=True)
 
-    def __init__(self, embedding_size: int, theta: float = 10_000.0, dtype: Any = None):
+    def __init__(
+        self,
+        embedding_size: int,
+        theta: float = 10_000.0,
+        dtype: DTypeLike | None = None,
+    ):
         """**Arguments:**
 
         - `embedding_size`: the number of channels of each position, a non-negative
@@ -85,7 +92,7 @@ class RotaryPositionalEmbedding(Module):
 
     @staticmethod
     def precompute_freqs_cis(
-        embedding_size: int, end: int, theta: float, dtype: Any
+        embedding_size: int, end: int, theta: float, dtype: DTypeLike
     ) -> tuple[Float[Array, "end half_size"], Float[Array, "end half_size"]]:
         """The cosines and sines of the rotation angles of positions `0 .. end-1`.
 
@@ -133,11 +140,9 @@ class RotaryPositionalEmbedding(Module):
 
 
 def _check_embedding_size(size: Any) -> None:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise ValueError(
-            "RotaryPositionalEmbedding(embedding_size=...) must be a non-negative "
-            f"int; got {size!r}."
-        )
+    int_at_least(
+        "RotaryPositionalEmbedding", "embedding_size", size, 0, "a non-negative int"
+    )
     if size % 2 != 0:
         raise ValueError(
             "RotaryPositionalEmbedding(embedding_size=...) must be even, since "

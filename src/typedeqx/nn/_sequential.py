@@ -4,17 +4,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
 import jax.random as jr
+from jaxtyping import PRNGKeyArray
 
 from .._contracts import checked
 from .._module import Module
-from ._stateful import StatefulLayer
-
-
-class _NoState(Module):
-    """The default of `Sequential.__call__`'s `state`: called without a state."""
-
-
-_NO_STATE: Any = _NoState()
+from ._stateful import NO_STATE, StatefulLayer
 
 
 @checked
@@ -23,7 +17,7 @@ class Lambda(Module):
 
     fn: Callable[..., Any]
 
-    def __call__(self, x: Any, *, key: Any = None) -> Any:
+    def __call__(self, x: Any, *, key: PRNGKeyArray | None = None) -> Any:
         """**Arguments:** `x`, the function's input. **Returns:** `fn(x)`."""
         return self.fn(x)
 
@@ -48,7 +42,9 @@ class Sequential(StatefulLayer):
         """**Returns:** whether any layer is stateful, so that `self` takes a state."""
         return any(_is_stateful(layer) for layer in self.layers)
 
-    def __call__(self, x: Any, state: Any = _NO_STATE, *, key: Any = None) -> Any:
+    def __call__(
+        self, x: Any, state: Any = NO_STATE, *, key: PRNGKeyArray | None = None
+    ) -> Any:
         """**Arguments:**
 
         - `x`: input to the first layer.
@@ -67,12 +63,12 @@ class Sequential(StatefulLayer):
         )
         for i, (layer, subkey) in enumerate(zip(self.layers, keys)):
             if _is_stateful(layer):
-                if state is _NO_STATE:
+                if state is NO_STATE:
                     raise _missing_state(i, layer)
                 x, state = layer(x, state=state, key=subkey)
             else:
                 x = layer(x, key=subkey)
-        return x if state is _NO_STATE else (x, state)
+        return x if state is NO_STATE else (x, state)
 
     @overload
     def __getitem__(self, i: int) -> Callable[..., Any]: ...

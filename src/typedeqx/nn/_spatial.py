@@ -6,7 +6,8 @@ from typing import Any
 
 import jax.lax as lax
 
-from .._contracts import Rank, describe, locate_module
+from .._contracts import Rank, describe, module_location
+from ._validate import is_int
 
 # A padding as a layer stores it: a string for `lax` to resolve against the input
 # size, or one `(before, after)` pair per spatial axis.
@@ -22,40 +23,6 @@ SPATIAL_RANK = Rank(
 
 _PADDING_STRINGS = ("SAME", "SAME_LOWER", "VALID")
 PADDING_MODES = ("ZEROS", "REFLECT", "REPLICATE", "CIRCULAR")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def positive_int(layer: str, name: str, value: Any, minimum: int = 1) -> int:
-    """`value`, checked to be an int of at least `minimum`; else a `ValueError`."""
-    if not _is_int(value) or value < minimum:
-        raise ValueError(
-            f"{layer}({name}=...) must be an int >= {minimum}; got {value!r}."
-        )
-    result: int = value
-    return result
-
-
-def per_axis(
-    layer: str, name: str, value: Any, num_spatial_dims: int, minimum: int
-) -> tuple[int, ...]:
-    """An int or a sequence of `num_spatial_dims` ints, as a tuple, each checked to
-    be at least `minimum`."""
-    values = (value,) * num_spatial_dims if _is_int(value) else value
-    if (
-        not isinstance(values, Sequence)
-        or isinstance(values, str)
-        or len(values) != num_spatial_dims
-        or not all(_is_int(v) and v >= minimum for v in values)
-    ):
-        raise ValueError(
-            f"{layer}({name}=...) must be an int or a sequence of "
-            f"{num_spatial_dims} ints (one per spatial axis), each >= {minimum}; "
-            f"got {value!r}."
-        )
-    return tuple(values)
 
 
 def padding_of(layer: str, value: Any, num_spatial_dims: int) -> Padding:
@@ -81,10 +48,10 @@ def pairs_of(layer: str, value: Any, num_spatial_dims: int) -> Pairs:
 
 
 def _pairs(value: Any, num_spatial_dims: int) -> Pairs | None:
-    if _is_int(value):
+    if is_int(value):
         return ((value, value),) * num_spatial_dims
     if isinstance(value, Sequence) and not isinstance(value, str):
-        if len(value) == num_spatial_dims and all(_is_int(p) for p in value):
+        if len(value) == num_spatial_dims and all(is_int(p) for p in value):
             return tuple((p, p) for p in value)
         if len(value) == num_spatial_dims and all(_is_pair(p) for p in value):
             return tuple((p[0], p[1]) for p in value)
@@ -102,7 +69,7 @@ def _is_pair(value: Any) -> bool:
     return (
         isinstance(value, Sequence)
         and len(value) == 2
-        and all(_is_int(v) for v in value)
+        and all(is_int(v) for v in value)
     )
 
 
@@ -163,12 +130,10 @@ def check_padding_content(module: Any, x: Any, pads: Pairs, mode: str) -> None:
     copy."""
     for axis, (size, (lo, hi)) in enumerate(zip(x.shape[1:], pads)):
         if size == 0 and (lo or hi):
-            name = type(module).__name__
-            path, _ = locate_module(module)
-            where = f"{name}.__call__" if path == name else f"{path} ({name}.__call__)"
             raise ValueError(
-                f"{where}: argument x is {describe(x)}, whose spatial axis {axis} is "
-                f"empty, so padding_mode={mode!r} has no values to pad it with.\n"
+                f"{module_location(module)}: argument x is {describe(x)}, whose "
+                f"spatial axis {axis} is empty, so padding_mode={mode!r} has no "
+                "values to pad it with.\n"
                 "  hint: pass an input with at least one element along every "
                 "spatial axis, or use padding_mode='ZEROS'."
             )

@@ -12,6 +12,7 @@ from .._module import field
 from .._tree import tree_at
 from ._state_contract import check_state
 from ._stateful import State, StatefulLayer, StateIndex
+from ._validate import int_at_least, number_at_least
 
 _Layer = TypeVar("_Layer")
 
@@ -92,7 +93,12 @@ class SpectralNorm(StatefulLayer, Generic[_Layer]):
         self.inference = inference
 
     def __call__(
-        self, x: Any, state: State, *, key: Any = None, inference: bool | None = None
+        self,
+        x: Any,
+        state: State,
+        *,
+        key: PRNGKeyArray | None = None,
+        inference: bool | None = None,
     ) -> tuple[Any, State]:
         """**Arguments:**
 
@@ -148,10 +154,5 @@ def _matrix(layer: Any, weight_name: Any) -> Array:
 
 
 def _validate(num_power_iterations: Any, eps: Any) -> None:
-    n = num_power_iterations
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(
-            f"SpectralNorm(num_power_iterations=...) must be an int >= 0; got {n!r}."
-        )
-    if not isinstance(eps, (int, float)) or eps < 0:
-        raise ValueError(f"SpectralNorm(eps=...) must be a number >= 0; got {eps!r}.")
+    int_at_least("SpectralNorm", "num_power_iterations", num_power_iterations, 0)
+    number_at_least("SpectralNorm", "eps", eps, 0)

@@ -325,6 +325,8 @@ def make_with_state(make_model: Callable[_P, _T]) -> Callable[_P, tuple[_T, Stat
     """Wraps a model constructor so that it returns the model and its state.
 
     ```python
+    import typedeqx
+
     model, state = typedeqx.nn.make_with_state(typedeqx.nn.BatchNorm)(
         3, "batch", mode="batch"
     )
@@ -347,6 +349,18 @@ def make_with_state(make_model: Callable[_P, _T]) -> Callable[_P, tuple[_T, Stat
         return stripped, state
 
     return make
+
+
+class _NoState(Module):
+    """The default of a layer's `state` argument: none was passed, so the layer
+    returns no state either."""
+
+    def __repr__(self) -> str:
+        return "<no state>"
+
+
+# A Module (a PyTree with no leaves), so that it can stand wherever a state may.
+NO_STATE: Any = _NoState()
 
 
 class StatefulLayer(Module):

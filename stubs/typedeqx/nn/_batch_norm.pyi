@@ -37,9 +37,9 @@ class BatchNorm(StatefulLayer):
     ) -> None: ...
     def __call__(
         self,
-        x: Float[_ArrayIn, "input_size *rest"],
+        x: Float[_ArrayIn, " input_size *rest"],
         state: State,
         *,
         key: PRNGKeyArray | None = None,
         inference: bool | None = None,
-    ) -> tuple[Float[Array, "input_size *rest"], State]: ...
+    ) -> tuple[Float[Array, " input_size *rest"], State]: ...

@@ -14,7 +14,7 @@ _PaddingLike: TypeAlias = str | int | Sequence[int] | Sequence[tuple[int, int]]
 class Conv(Module):
     num_spatial_dims: Final[int]
     weight: Final[Inexact[Array, "out_channels in_channels//groups *kernel_size"]]
-    bias: Final[Inexact[Array, "out_channels *bias_spatial"] | None]
+    bias: Final[Inexact[Array, " out_channels *bias_spatial"] | None]
     in_channels: Final[int]
     out_channels: Final[int]
     kernel_size: Final[tuple[int, ...]]
@@ -42,10 +42,10 @@ class Conv(Module):
     ) -> None: ...
     def __call__(
         self,
-        x: Inexact[_ArrayIn, "in_channels *spatial"],
+        x: Inexact[_ArrayIn, " in_channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Inexact[Array, "out_channels *out_spatial"]: ...
+    ) -> Inexact[Array, " out_channels *out_spatial"]: ...
 
 class Conv1d(Conv):
     def __init__(

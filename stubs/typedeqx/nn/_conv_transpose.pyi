@@ -14,7 +14,7 @@ _PaddingLike: TypeAlias = str | int | Sequence[int] | Sequence[tuple[int, int]]
 class ConvTranspose(Module):
     num_spatial_dims: Final[int]
     weight: Final[Inexact[Array, "out_channels in_channels//groups *kernel_size"]]
-    bias: Final[Inexact[Array, "out_channels *bias_spatial"] | None]
+    bias: Final[Inexact[Array, " out_channels *bias_spatial"] | None]
     in_channels: Final[int]
     out_channels: Final[int]
     kernel_size: Final[tuple[int, ...]]
@@ -44,10 +44,10 @@ class ConvTranspose(Module):
     ) -> None: ...
     def __call__(
         self,
-        x: Inexact[_ArrayIn, "in_channels *spatial"],
+        x: Inexact[_ArrayIn, " in_channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Inexact[Array, "out_channels *out_spatial"]: ...
+    ) -> Inexact[Array, " out_channels *out_spatial"]: ...
 
 class ConvTranspose1d(ConvTranspose):
     def __init__(

@@ -91,14 +91,14 @@ class GroupNorm(Module):
     @overload
     def __call__(
         self,
-        x: Float[Array | np.ndarray[Any, Any], "channels *spatial"],
+        x: Float[Array | np.ndarray[Any, Any], " channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
     ) -> Array: ...
     @overload
     def __call__(
         self,
-        x: Float[Array | np.ndarray[Any, Any], "channels *spatial"],
+        x: Float[Array | np.ndarray[Any, Any], " channels *spatial"],
         state: _S,
         *,
         key: PRNGKeyArray | None = None,

@@ -9,6 +9,9 @@ from .. import Module
 _ArrayIn: TypeAlias = Array | np.ndarray[Any, Any]
 _PadLike: TypeAlias = int | Sequence[int] | Sequence[tuple[int, int]]
 
+# The rank contract of a pooling layer's input (a `Rank` from the contracts).
+POOL_RANK: Final[Any]
+
 class Pool(Module):
     init: Final[int | float | Array]
     operation: Final[Callable[[Array, Array], Array]]
@@ -29,10 +32,10 @@ class Pool(Module):
     ) -> None: ...
     def __call__(
         self,
-        x: Shaped[_ArrayIn, "channels *spatial"],
+        x: Shaped[_ArrayIn, " channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Shaped[Array, "channels *out_spatial"]: ...
+    ) -> Shaped[Array, " channels *out_spatial"]: ...
 
 class MaxPool1d(Pool):
     def __init__(
@@ -71,10 +74,10 @@ class AvgPool1d(Pool):
     ) -> None: ...
     def __call__(
         self,
-        x: Num[_ArrayIn, "channels *spatial"],
+        x: Num[_ArrayIn, " channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Inexact[Array, "channels *out_spatial"]: ...
+    ) -> Inexact[Array, " channels *out_spatial"]: ...
 
 class AvgPool2d(Pool):
     def __init__(
@@ -86,10 +89,10 @@ class AvgPool2d(Pool):
     ) -> None: ...
     def __call__(
         self,
-        x: Num[_ArrayIn, "channels *spatial"],
+        x: Num[_ArrayIn, " channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Inexact[Array, "channels *out_spatial"]: ...
+    ) -> Inexact[Array, " channels *out_spatial"]: ...
 
 class AvgPool3d(Pool):
     def __init__(
@@ -101,7 +104,7 @@ class AvgPool3d(Pool):
     ) -> None: ...
     def __call__(
         self,
-        x: Num[_ArrayIn, "channels *spatial"],
+        x: Num[_ArrayIn, " channels *spatial"],
         *,
         key: PRNGKeyArray | None = None,
-    ) -> Inexact[Array, "channels *out_spatial"]: ...
+    ) -> Inexact[Array, " channels *out_spatial"]: ...
