@@ -26,19 +26,7 @@ def locate_module(module: Any) -> tuple[str, Any]:
     `module` (`"Net.blocks[1].norm"`), or the class name alone when none does; and
     that outermost module (`module` itself when none holds it).
     """
-    probe = ShapeError(
-        owner=type(module).__name__,
-        member="__call__",
-        parameter="",
-        role="argument",
-        expected="",
-        got="",
-        detail="",
-        bindings={},
-        bound_by={},
-        origin=module,
-    )
-    located = locate(probe)
+    located = _locate_probe(module, "__call__")
     return located.path, located.origin
 
 
@@ -57,6 +45,11 @@ def module_location(module: Any, member: str = "__call__") -> str:
 
     The text to start the error's message with (a colon and the message follow).
     """
+    return _locate_probe(module, member)._location()
+
+
+def _locate_probe(module: Any, member: str) -> ShapeError:
+    """An empty error for `module`'s `member`, located as a real one would be."""
     probe = ShapeError(
         owner=type(module).__name__,
         member=member,
@@ -69,7 +62,7 @@ def module_location(module: Any, member: str = "__call__") -> str:
         bound_by={},
         origin=module,
     )
-    return locate(probe)._location()
+    return locate(probe)
 
 
 def located(error: ShapeError) -> ShapeError:

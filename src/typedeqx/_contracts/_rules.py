@@ -188,7 +188,7 @@ class SameDtype(Rule):
 
 
 @dataclasses.dataclass(frozen=True)
-class Promotes(Rule):
+class Promotes(SameDtype):
     """The dtype promotes with the dtype of the field `field` under JAX's current
     promotion rules (`jax_numpy_dtype_promotion`): under `"strict"`, a bfloat16
     input to a float32 layer would fail inside JAX. `field` is an array field
@@ -197,13 +197,8 @@ class Promotes(Rule):
     not on the sub-layer it reaches). A verdict memoised under one promotion mode
     is kept if the mode changes later; a sub-layer's dtype is not in the memo key,
     so after a sub-layer's dtype changes the sub-layer's own contract still holds.
+    (It shares `SameDtype`'s field lookup and fix, and checks less.)
     """
-
-    field: str
-    score = 1
-
-    def _wanted(self, b: Bindings) -> Any:
-        return field_dtype(b, self.field)
 
     def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
         wanted = self._wanted(b)
@@ -220,9 +215,6 @@ class Promotes(Rule):
                 f"{mode!r}"
             )
         return None
-
-    def fix_dtype(self, b: Bindings) -> Any:
-        return self._wanted(b)
 
 
 @dataclasses.dataclass(frozen=True)
