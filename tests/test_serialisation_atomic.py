@@ -120,3 +120,79 @@ def test_an_atomic_save_needs_a_writable_directory(tmp_path):
         "writable (not only the file)"
     )
     assert tree_allclose(eqx.tree_deserialise_leaves(path, _LIKE), {"w": jnp.zeros(3)})
+
+
+def _fsyncs(monkeypatch):
+    """Record the kind of every descriptor passed to `os.fsync`."""
+    kinds = []
+    real = os.fsync
+
+    def spy(fd):
+        kinds.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    return kinds
+
+
+def test_a_default_save_does_not_wait_for_the_disk(tmp_path, monkeypatch):
+    kinds = _fsyncs(monkeypatch)
+    eqx.tree_serialise_leaves(tmp_path / "a.eqx", {"w": jnp.ones(3)})
+    eqx.tree_serialise_leaves(tmp_path / "a.eqx", {"w": jnp.zeros(3)})
+    assert kinds == []
+
+
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_durable_save_fsyncs_the_file_then_its_directory(
+    tmp_path, monkeypatch, exists
+):
+    path = tmp_path / "d.eqx"
+    if exists:
+        eqx.tree_serialise_leaves(path, {"w": jnp.zeros(3)})
+    kinds = _fsyncs(monkeypatch)
+    eqx.tree_serialise_leaves(path, {"w": jnp.ones(3)}, durable=True)
+    assert kinds == ["file", "dir"]
+    assert tree_allclose(eqx.tree_deserialise_leaves(path, _LIKE), {"w": jnp.ones(3)})
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="renameat2 is Linux's")
+def test_swap_exchanges_two_files(tmp_path):
+    from typedeqx._serialisation._exchange import swap
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"first")
+    b.write_bytes(b"second")
+    assert swap(a, b)
+    assert (a.read_bytes(), b.read_bytes()) == (b"second", b"first")
+    assert not swap(a, tmp_path / "missing")  # refused: nothing changes
+    assert a.read_bytes() == b"second"
+
+
+@pytest.mark.parametrize("can_swap", [False, True])
+def test_a_replaced_file_leaves_nothing_behind(tmp_path, monkeypatch, can_swap):
+    from typedeqx._serialisation import _atomic
+
+    if not can_swap:
+        monkeypatch.setattr(_atomic, "swap", lambda a, b: False)
+    path = tmp_path / "r.eqx"
+    os.symlink(path, tmp_path / "link.eqx")
+    eqx.tree_serialise_leaves(path, {"w": jnp.zeros(3)})
+    os.chmod(path, 0o604)
+    eqx.tree_serialise_leaves(tmp_path / "link.eqx", {"w": jnp.ones(3)})
+    assert tree_allclose(eqx.tree_deserialise_leaves(path, _LIKE), {"w": jnp.ones(3)})
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o604
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.eqx", "r.eqx"]
+
+
+def test_a_large_replaced_version_is_removed_after_the_save(tmp_path, monkeypatch):
+    from typedeqx._serialisation import _atomic
+
+    monkeypatch.setattr(_atomic, "_LARGE", 0)  # every old version counts as large
+    path = tmp_path / "big.eqx"
+    for value in range(3):
+        eqx.tree_serialise_leaves(path, {"w": jnp.full(3, float(value))})
+        assert tree_allclose(
+            eqx.tree_deserialise_leaves(path, _LIKE), {"w": jnp.full(3, float(value))}
+        )
+    _atomic.settle()
+    assert [p.name for p in tmp_path.iterdir()] == ["big.eqx"]

@@ -647,6 +647,8 @@ def tree_serialise_leaves(
     pytree: Any,
     filter_spec: Any = ...,
     is_leaf: Callable[[Any], bool] | None = None,
+    *,
+    durable: bool = False,
 ) -> None: ...
 def tree_deserialise_leaves(
     path_or_file: str | Path | _SupportsReadSeek,

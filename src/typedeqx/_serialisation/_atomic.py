@@ -2,12 +2,17 @@
 old file whole or the new file whole, never a mix.
 
 The new bytes go to a temporary file beside the target, named after this host and
-process, which is flushed, fsynced and renamed over the target. A symlink is
+process, which is flushed and renamed over the target (swapped with it where the
+system can, see `_exchange.py`). That is enough for a process that is killed (the
+kernel keeps what was written); a durable save also fsyncs the file before the
+rename and the directory after it, so that a crash of the machine leaves the old
+file or the new one whole, at the cost of waiting for the disk. A symlink is
 followed, so its target is replaced and the link kept. The old file's permissions
 are kept, and its owner where the process may set it; a new file gets the
 permissions `open(path, "w")` would give it (the kernel applies the umask, which is
 never read or changed). Temporary files that a killed save on this host left behind
-are removed by the next save to the same target.
+are removed by the next save to the same target. A replaced version of 64 MiB or
+more is removed on a worker thread after the save returns.
 """
 
 import contextlib
@@ -17,7 +22,10 @@ import re
 import secrets
 import socket
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
+
+from ._exchange import swap
 
 
 def _host() -> str:
@@ -101,6 +109,35 @@ def _fsync_directory(directory: pathlib.Path) -> None:
         os.close(fd)
 
 
+_LARGE = 1 << 26
+_remover: tuple[int, ThreadPoolExecutor] | None = None
+_removals: list["Future[None]"] = []
+
+
+def _remove_later(old: pathlib.Path) -> None:
+    """Remove a large replaced version on a worker thread: freeing its blocks takes
+    the file system a while (0.2 s for 1 GiB on ext4), and nothing reads that name.
+    The worker is joined when the interpreter exits; if the process is killed
+    first, the next save to the target removes the file."""
+    global _remover
+    if _remover is None or _remover[0] != os.getpid():  # none survives a fork
+        _remover = (os.getpid(), ThreadPoolExecutor(1, "typedeqx-remove"))
+        _removals.clear()
+    _removals[:] = [f for f in _removals if not f.done()]
+    _removals.append(_remover[1].submit(_unlink_quietly, old))
+
+
+def settle() -> None:
+    """Wait until the replaced versions of earlier saves are removed."""
+    for removal in list(_removals):
+        removal.result()
+
+
+def _unlink_quietly(path: pathlib.Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
 def _create(tmp: pathlib.Path, directory: pathlib.Path) -> int:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -116,9 +153,10 @@ def _create(tmp: pathlib.Path, directory: pathlib.Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_write(path: pathlib.Path) -> Iterator[BinaryIO]:
+def atomic_write(path: pathlib.Path, durable: bool = False) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces `path` (or the file a symlink at `path`
-    points to) once the block finishes. If the block raises, the target is untouched
+    points to) once the block finishes; with `durable`, the new file and the rename
+    are on disk before this returns. If the block raises, the target is untouched
     and the temporary file is removed."""
     target = pathlib.Path(os.path.realpath(path))
     remove_stale(target)
@@ -135,10 +173,17 @@ def atomic_write(path: pathlib.Path) -> Iterator[BinaryIO]:
                 _forget_cached(target)
             yield f
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+            if durable:
+                os.fsync(f.fileno())
+        if old is None or not swap(tmp, target):
+            os.replace(tmp, target)
+        elif old.st_size < _LARGE:  # the temporary name now holds the old version
+            os.unlink(tmp)
+        else:
+            _remove_later(tmp)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_directory(target.parent)
+    if durable:
+        _fsync_directory(target.parent)

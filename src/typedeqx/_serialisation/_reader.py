@@ -170,7 +170,7 @@ class TreeReader:
 
     def _advance(self, target: float) -> bool:
         """Read and check up to `target`; False when the tree ends first."""
-        scratch = memoryview(bytearray(min(_CHUNK, 1 << 20)))
+        scratch: memoryview | None = None  # made only when data is skipped
         while self.frontier < target:
             if self.mode == "unframed":
                 self.frontier = int(min(target, self.src.size))
@@ -179,6 +179,8 @@ class TreeReader:
                 if self._open() is None and self.mode != "unframed":
                     return False
                 continue
+            if scratch is None:
+                scratch = memoryview(bytearray(1 << 20))
             self._data(scratch[: int(min(len(scratch), target - self.frontier))])
             self.crc.value()  # before the scratch buffer is reused
         return True
