@@ -11,6 +11,9 @@ import typedeqx as eqx
 
 mlp = eqx.nn.MLP(2, 2, 4, 1, key=jr.PRNGKey(0))
 eqx.tree_serialise_leaves("model.eqx", mlp)
+eqx.tree_serialise_leaves("model.eqx", mlp, durable=True)
+eqx.tree_serialise_leaves("model.eqx", mlp, None, None, True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+eqx.tree_serialise_leaves("model.eqx", mlp, durable="yes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 eqx.tree_serialise_leaves(
     io.BytesIO(), mlp, filter_spec=eqx.default_serialise_filter_spec
 )

@@ -32,7 +32,8 @@ def _renameat2() -> Any:
             fn = ctypes.CDLL(None, use_errno=True).renameat2
         except (OSError, AttributeError):
             return None
-        fn.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
+        args: Any = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
+        fn.argtypes = args
         fn.restype = ctypes.c_int
         _call = fn
     return _call
@@ -45,4 +46,4 @@ def swap(a: os.PathLike[str], b: os.PathLike[str]) -> bool:
     if fn is None:
         return False
     flags = _RENAME_EXCHANGE
-    return fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags) == 0
+    return bool(fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags) == 0)
