@@ -42,14 +42,15 @@ from ._checks import (
 )
 from ._field import CONVERTER, STATIC
 from ._flatten import WRAPPER_FIELD_NAMES, register_module_pytree
+from ._guard import initialising, install_guards
 
 _MISSING = dataclasses.MISSING
 _get = object.__getattribute__
 _MethodType = types.MethodType
+_ABSENT: Any = object()
 
-# ids of instances whose `__init__` is running. An id is unique among live objects
-# and set operations are atomic, so this is safe across threads and re-entrant.
-_initialising: set[int] = set()
+# ids of instances whose `__init__` is running (see `_guard.py`).
+_initialising: set[int] = initialising
 
 
 # The same set, for `filter_jit`'s memo, which only reads it: while it is not empty,
@@ -151,6 +152,7 @@ def _field_plan(cls: Any) -> None:
         ),
     )
     register_module_pytree(cls, dynamic, static, slotted)
+    install_guards(cls, slotted)
 
 
 def _check_init_plan(cls: type) -> tuple[Any, ...]:
@@ -254,15 +256,24 @@ def _is_set(self: Any, name: str, slotted: frozenset[str]) -> bool:
     return name in slotted and hasattr(self, name)
 
 
+def _store(self: Any, name: str, value: Any, slotted: frozenset[str]) -> None:
+    """Set a field of an instance whose `__init__` has returned (its guard would
+    refuse): a default or a converted value, before anyone else sees it."""
+    if name in slotted:
+        object.__setattr__(self, name, value)
+    else:
+        _get(self, "__dict__")[name] = value
+
+
 def _fill_defaults(cls: Any, self: Any) -> None:
     slotted = cls.__typedeqx_slotted__
     for name, default, factory in cls.__typedeqx_defaults__:
         if _is_set(self, name, slotted):
             continue
         if default is not _MISSING:
-            object.__setattr__(self, name, default)
+            _store(self, name, default, slotted)
         elif factory is not _MISSING:
-            object.__setattr__(self, name, factory())
+            _store(self, name, factory(), slotted)
         else:
             raise ModuleError(
                 f"Field {name!r} was not initialized. {cls.__name__}.__init__ "
@@ -274,7 +285,8 @@ def _fill_defaults(cls: Any, self: Any) -> None:
 def _finish_init(cls: Any, self: Any) -> None:
     _fill_defaults(cls, self)
     for name, converter in cls.__typedeqx_converters__:
-        object.__setattr__(self, name, converter(getattr(self, name)))
+        value = converter(getattr(self, name))
+        _store(self, name, value, cls.__typedeqx_slotted__)
     for name in cls.__typedeqx_static_names__:
         warn_static_arrays(cls, name, getattr(self, name))
     check_fields = cls.__typedeqx_check_fields__
@@ -310,6 +322,7 @@ class Module(metaclass=_ModuleMeta):
     """
 
     __typedeqx_field_names__: ClassVar[frozenset[str]]
+    __typedeqx_slotted__: ClassVar[frozenset[str]]
     __typedeqx_class_hook__: ClassVar[Any] = None
     __typedeqx_check_fields__: ClassVar[Any] = None
 
@@ -319,7 +332,7 @@ class Module(metaclass=_ModuleMeta):
             if name in cls.__typedeqx_field_names__:
                 check_not_own_method(cls, name, self, value)
                 warn_if_transformed(cls, name, value)
-                object.__setattr__(self, name, value)
+                _store(self, name, value, cls.__typedeqx_slotted__)
                 return
             if name in WRAPPER_FIELD_NAMES:  # set by `module_update_wrapper`
                 object.__setattr__(self, name, value)
@@ -341,8 +354,13 @@ class Module(metaclass=_ModuleMeta):
     if not TYPE_CHECKING:  # would make every attribute of a Module `Any` to checkers
 
         def __getattribute__(self, name: str) -> Any:
-            # Methods are plain functions in the class `__dict__`; the method Python
-            # binds becomes a PyTree here. A field read costs one frame more.
+            # A field first, from the instance `__dict__` (its class attribute is a
+            # guard, see `_guard.py`, which holds the same value). Methods are
+            # plain functions in the class `__dict__`; the method Python binds
+            # becomes a PyTree here. A field read costs one frame more.
+            out = _instance_dict(self).get(name, _ABSENT)
+            if out is not _ABSENT:
+                return out
             out = _get(self, name)
             if (
                 type(out) is _MethodType
@@ -369,3 +387,8 @@ class Module(metaclass=_ModuleMeta):
         from .._pretty import tree_pformat
 
         return tree_pformat(self)
+
+
+# The `__dict__` descriptor's getter: an instance's own dict, in C, without a lookup
+# of `"__dict__"` through `__getattribute__`.
+_instance_dict = Module.__dict__["__dict__"].__get__

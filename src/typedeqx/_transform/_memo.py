@@ -25,8 +25,8 @@ values are what changes), Python scalars by value. An entry dies with its object
 (a weak-reference callback removes it), and the table holds one call's objects.
 
 Objects under construction are never known: `filter_jit` neither matches nor
-records while any Module's `__init__` runs (see README.md in this folder, which
-also lists the one limit, `object.__setattr__` on a built Module).
+records while any Module's `__init__` runs. A built Module cannot change, not even
+through `object.__setattr__` (see `_module/_guard.py` and README.md here).
 """
 
 import functools

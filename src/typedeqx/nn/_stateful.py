@@ -316,7 +316,10 @@ def _name_indices(model: Any) -> Any:
     for path, leaf in leaves:
         if _is_index(leaf):
             leaf = StateIndex(leaf.init)
-            object.__setattr__(leaf, "marker", type(model).__name__ + jtu.keystr(path))
+            # A new index that nothing else has seen: its field is written directly
+            # (the field guard refuses assignment to a built Module).
+            marker = type(model).__name__ + jtu.keystr(path)
+            object.__getattribute__(leaf, "__dict__")["marker"] = marker
         named.append(leaf)
     return jtu.tree_unflatten(treedef, named)
 
