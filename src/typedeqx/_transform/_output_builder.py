@@ -6,7 +6,7 @@ together with `jax.tree_util.tree_unflatten` walks the structure in C++ and call
 Python unflatten function for every Module in it: in a training loop that returns a
 model and its optimiser state, that is most of `filter_jit`'s own time. So each
 output structure gets a Python function generated once, which builds the whole tree
-in one frame: for a Module, a new instance and its `__dict__` as one dict literal;
+in one frame: for a Module, a new instance and the entries of its `__dict__`;
 for tuples, named tuples, lists and dicts, their literal or constructor. Nodes of
 any other type are built by `tree_unflatten` on their subtree.
 
@@ -34,13 +34,13 @@ _PLAIN_NODES = _CONTAINERS
 
 
 @functools.cache
-def _dict_setter(cls: type) -> Any:
-    """The `__dict__` descriptor's `__set__` of `cls` (C speed, and not through a
+def _dict_getter(cls: type) -> Any:
+    """The `__dict__` descriptor's `__get__` of `cls` (C speed, and not through a
     `__getattribute__` the class may define)."""
     for kls in cls.__mro__:
         descriptor = kls.__dict__.get("__dict__")
-        if descriptor is not None and hasattr(descriptor, "__set__"):
-            return descriptor.__set__
+        if descriptor is not None and hasattr(descriptor, "__get__"):
+            return descriptor.__get__
     return None
 
 
@@ -97,25 +97,29 @@ class _Emitter:
         return f"_tuple_new({self.constant(node_type)}, ({parts}))"
 
     def module(self, cls: type, children: Any, sample: Any) -> str | None:
-        setter = _dict_setter(cls)
+        getter = _dict_getter(cls)
         try:
             own = object.__getattribute__(sample, "__dict__")
         except AttributeError:
             return None
         keyed, _ = _flatten_one(sample)
         names = [getattr(k, "name", None) for k, _ in keyed]
-        if setter is None or not all(n in own for n in names):
+        if getter is None or not all(n in own for n in names):
             return None  # slots, or children that are not plain attributes
-        values = [self.node(c, own[n]) for n, c in zip(names, children)]
-        # A copy of a template `__dict__` (static fields in place, the children
-        # `None`), then the children: faster than a dict literal of every field.
-        template = {k: None if k in names else v for k, v in own.items()}
+        values = dict(
+            zip(names, (self.node(c, own[n]) for n, c in zip(names, children)))
+        )
+        # Every entry of the new instance's own `__dict__`, in the sample's order:
+        # a fresh instance's dict shares its keys with its class (CPython), which
+        # is faster to fill, and to free, than a dict of its own.
         var = f"n{len(self.lines)}"
-        stores = "".join(f"d[{n!r}] = {v}; " for n, v in zip(names, values))
+        stores = "".join(
+            f"d[{k!r}] = {values[k] if k in values else self.constant(v)}; "
+            for k, v in own.items()
+        )
         self.lines.append(
             f"    {var} = _new({self.constant(cls)}); "
-            f"d = {self.constant(template)}.copy(); {stores}"
-            f"{self.constant(setter)}({var}, d)"
+            f"d = {self.constant(getter)}({var}); {stores}"
         )
         return var
 
