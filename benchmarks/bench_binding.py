@@ -7,6 +7,12 @@ same work on `nn.Linear` ("binding") and on a subclass that restores
 interleaved in one process; Equinox's Linear is shown beside them. Targets: eager
 calls and `filter_jit` dispatch within 5% of "no hook"; a field read no slower than
 Equinox's.
+
+Since fields are guarded by data descriptors (`_module/_guard.py`),
+`object.__getattribute__` reaches a field through the guard's `__get__`, a Python
+frame, so the "no hook" field read (0.07 us before the guards, 0.21 us after) is no
+longer the floor of a field read; typedeqx's own read (0.17 us before, 0.16 us
+after) answers from the instance `__dict__` first and never reaches the guard.
 """
 
 import equinox
