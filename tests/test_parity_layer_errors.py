@@ -3,7 +3,8 @@ each layer family, the type Equinox raises (asserted here, so the table below is
 measured, not remembered) also catches typedeqx's diagnosis, eagerly and under
 `filter_jit`. Where Equinox raises neither `TypeError` nor `ValueError` (its pools
 assert their rank; its adaptive pools divide by zero on an axis shorter than the
-target), the contract rule names the extra type (`Rank(..., raises=...)`)."""
+target; its GroupNorm indexes the shape of a rank-0 input), the contract rule names
+the extra type (`Rank(..., raises=...)`)."""
 
 import jax.numpy as jnp
 import jax.random as jr
@@ -82,6 +83,7 @@ CASES = {
     "LayerNorm rank": (ValueError, lambda nn: nn.LayerNorm(4), (_ones(2, 4),)),
     "RMSNorm shape": (ValueError, lambda nn: nn.RMSNorm(4), (_ones(3),)),
     "GroupNorm channels": (TypeError, lambda nn: nn.GroupNorm(2, 4), (_ones(3, 5),)),
+    "GroupNorm rank 0": (IndexError, lambda nn: nn.GroupNorm(2, 4), (_ones(),)),
     "Embedding rank": (
         ValueError,
         lambda nn: nn.Embedding(4, 3, key=K),

@@ -60,11 +60,15 @@ def array_options(node: Node, b: Bindings) -> list[ArrayNode]:
 
 def pins_rank(option: ArrayNode, b: Bindings) -> bool:
     """Whether `option` fixes the rank under `b`: no variadic axes, a variadic bound
-    already (`*shape` by a static shape), or a rank rule. Against a free `*spatial`
-    an edit of the shape passes too easily to mean anything (a batch of 5
-    `(16, 8)` inputs also "fits" as `(16, 8, 5)`), so none is suggested."""
+    already (`*shape` by a static shape), or an exact rank rule (a minimum rank
+    pins nothing). Against a free `*spatial` an edit of the shape passes too easily
+    to mean anything (a batch of 5 `(16, 8)` inputs also "fits" as `(16, 8, 5)`), so
+    none is suggested."""
     spec = option.spec
-    if any(type(r).__name__ == "Rank" for r in option.rules):
+    if any(
+        type(r).__name__ == "Rank" and not getattr(r, "at_least", False)
+        for r in option.rules
+    ):
         return True
     if not spec.any_rank:
         return True

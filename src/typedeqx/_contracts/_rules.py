@@ -128,13 +128,15 @@ def _named(b: Bindings, path: str, dtype: Any) -> str:
 class Rank(Rule):
     """The rank is `expression`, evaluated over the bindings and fields
     (`"num_spatial_dims + 1"`, `"len(target_shape) + 1"`). `meaning` says what the
-    axes are, with `{name}` replaced by bound values. `raises` names a built-in
-    exception type the error is also an instance of (`Rank(..., raises=
-    AssertionError)` for a layer whose Equinox twin asserts its rank)."""
+    axes are, with `{name}` replaced by bound values. With `at_least`, the rank
+    is a minimum. `raises` names a built-in exception type the error is also an
+    instance of (`Rank(..., raises=AssertionError)` for a layer whose Equinox twin
+    asserts its rank)."""
 
     expression: str
     meaning: str
     raises: type[Exception] | None = None
+    at_least: bool = False
     names: tuple[str, ...] = ()
     code: Any = dataclasses.field(default=None, repr=False, compare=False)
     score = 2
@@ -158,10 +160,11 @@ class Rank(Rule):
 
     def check(self, shape: tuple[int, ...], dtype: Any, b: Bindings) -> str | None:
         rank = self.rank(b)
-        if rank is None or len(shape) == rank:
+        if rank is None or len(shape) == rank or (self.at_least and len(shape) > rank):
             return None
         meaning = self.meaning.format(**{n: _value(b, n) for n in self.names})
-        return f"got rank {len(shape)}, expected rank {rank}: {meaning}"
+        expected = f"{rank} or more" if self.at_least else f"{rank}"
+        return f"got rank {len(shape)}, expected rank {expected}: {meaning}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,11 +9,17 @@ import jax.numpy as jnp
 from jax.typing import DTypeLike
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from .._contracts import Divisible, checked, module_location
+from .._contracts import Divisible, Rank, checked, module_location
 from .._module import Module, field
 from ._misc import ArrayIn, default_floating_dtype
 from ._stateful import NO_STATE
 from ._validate import int_at_least, is_int
+
+# A channel axis, then any spatial axes. Equinox indexes `x.shape[0]` first, so a
+# rank-0 input is also the `IndexError` it raises there.
+CHANNELS_FIRST = Rank(
+    "1", "a channel axis, then any spatial axes", raises=IndexError, at_least=True
+)
 
 
 def _shape_tuple(owner: str, shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -272,7 +278,9 @@ class GroupNorm(Module):
 
     def __call__(
         self,
-        x: Annotated[Float[ArrayIn, " channels *spatial"], Divisible(0, "groups")],
+        x: Annotated[
+            Float[ArrayIn, " channels *spatial"], CHANNELS_FIRST, Divisible(0, "groups")
+        ],
         state: Any = NO_STATE,
         *,
         key: PRNGKeyArray | None = None,
