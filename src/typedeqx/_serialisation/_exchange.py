@@ -16,6 +16,7 @@ without exchange support), `swap` returns False and the caller renames instead.
 
 import ctypes
 import os
+import sys
 from typing import Any
 
 _RENAME_EXCHANGE = 2
@@ -28,9 +29,11 @@ def _renameat2() -> Any:
     global _call
     if _call is _unset:
         _call = None
+        if not sys.platform.startswith("linux"):
+            return None
         try:
             fn = ctypes.CDLL(None, use_errno=True).renameat2
-        except (OSError, AttributeError):
+        except (OSError, AttributeError, TypeError):
             return None
         args: Any = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
         fn.argtypes = args

@@ -17,7 +17,7 @@ from ._validate import int_at_least, is_int
 
 # A channel axis, then any spatial axes. Equinox indexes `x.shape[0]` first, so a
 # rank-0 input is also the `IndexError` it raises there.
-CHANNELS_FIRST = Rank(
+_CHANNELS_FIRST = Rank(
     "1", "a channel axis, then any spatial axes", raises=IndexError, at_least=True
 )
 
@@ -279,7 +279,9 @@ class GroupNorm(Module):
     def __call__(
         self,
         x: Annotated[
-            Float[ArrayIn, " channels *spatial"], CHANNELS_FIRST, Divisible(0, "groups")
+            Float[ArrayIn, " channels *spatial"],
+            _CHANNELS_FIRST,
+            Divisible(0, "groups"),
         ],
         state: Any = NO_STATE,
         *,
