@@ -101,6 +101,31 @@ def test_same_objects_and_returned_objects_mixed():
         np.testing.assert_allclose(b.bias, a.bias + i + 1, rtol=1e-6)
 
 
+class Box(eqx.Module):
+    w: jax.Array
+
+
+def test_outputs_are_recorded_only_when_they_come_back():
+    f = eqx.filter_jit(lambda b, x: Box(b.w + x))
+    box, x = Box(jnp.zeros(2)), jnp.ones(2)
+    calls = _counting_flattens(f)
+    for _ in range(4):  # an evaluation loop: its output never comes back
+        out = f(box, x)
+        np.testing.assert_allclose(out.w, 1.0)
+    assert len(calls) == 1
+    assert set(f._known.table) == {id(box)}  # the argument only
+    for _ in range(5):  # a loop that passes the output back
+        box = f(box, x)
+    np.testing.assert_allclose(box.w, 5.0)
+    # The first call is a memo hit that records nothing; the next two flatten
+    # (an unrecorded output, then an output whose token the memo did not expect).
+    assert len(calls) == 3
+    assert id(box) in f._known.table  # recorded from then on
+    for _ in range(3):
+        box = f(box, x)
+    assert len(calls) == 3 and float(box.w[0]) == 8.0
+
+
 def test_objects_sharing_leaves():
     class Pair(eqx.Module):
         left: eqx.nn.Linear

@@ -24,7 +24,7 @@ from .._runtime_errors import reraise
 from ._aot import Lowered
 from ._callback import reraise_callback_error
 from ._compile_cache import SharedCache, freeze, fun_key
-from ._memo import FRESH, Known, memo_functions, plan_memo
+from ._memo import FRESH, Known, OutputToken, memo_functions, plan_memo
 from ._output_builder import is_plain, unpack_output
 from ._split import (
     Packed,
@@ -178,8 +178,8 @@ class _JitWrapper(TransformWrapper):
             shared_key, lambda: _Shared(split, fun_name(fun), donate, jitkwargs)
         )
         self._last: tuple[Any, Any, Any] = (None, None, None)
-        # (match, tokens, compiled) of the previous call, and the objects whose
-        # leaves are known; see _memo.py
+        # (match, tokens, compiled, fed back) of the previous call, and the
+        # objects whose leaves are known; see _memo.py
         self._memo: tuple[Any, ...] | None = None
         self._known = Known()
 
@@ -187,12 +187,12 @@ class _JitWrapper(TransformWrapper):
         try:
             memo = self._memo
             if memo is not None and not kwargs and not under_construction:
-                match, tokens, compiled = memo
+                match, tokens, compiled, fed_back = memo
                 hit = match(args, self._known.table, tokens)
                 if hit is not None:
                     out = compiled(self._fun_arrays, hit[0])
                     if type(out) is Packed:
-                        return self._record(out, hit[1])
+                        return self._record(out, hit[1], fed_back)
                     self._known.table = hit[1]
                     return out
             return self._call(args, kwargs)
@@ -273,15 +273,16 @@ class _JitWrapper(TransformWrapper):
         if memo is not None and memoise:
             make, match = memo
             tokens = make(args, inputs[1], self._known, FRESH, entries)
-            self._memo = (match, tokens, compiled)
+            self._memo = (match, tokens, compiled, False)
         elif not self._shared.donating:
             self._memo = None
             self._known.table = {}
         out = self._run(layout, static, compiled, inputs)
         if memoise:
-            self._memo = (match, tokens, layout.compiled[static])
+            fed_back = any(type(t) is OutputToken for t in tokens)
+            self._memo = (match, tokens, layout.compiled[static], fed_back)
             if type(out) is Packed:
-                return self._record(out, entries)
+                return self._record(out, entries, True)
             self._known.table = entries
             return out
         return _finish(out)
@@ -305,16 +306,19 @@ class _JitWrapper(TransformWrapper):
             wait(out)
         return out
 
-    def _record(self, out: Any, entries: dict[int, Any]) -> Any:
+    def _record(self, out: Any, entries: dict[int, Any], outputs: bool) -> Any:
         """Unpack `out`; remember the objects of this call's arguments (`entries`)
-        and of its output, whose leaves the next call need not flatten."""
+        and, with `outputs`, of its output, whose leaves the next call need not
+        flatten. A memoised call records its outputs only if its arguments were
+        outputs of an earlier call (a training loop); a call that flattened always
+        does, since the next one may pass them back."""
         output = out.split.output
         if output is None:
             tree, output = unpack_output(out)
         else:
             tree = output.build(out.arrays)
         known = self._known
-        if output.make is not None:
+        if outputs and output.make is not None:
             output.make((tree,), out.arrays, known, output.tokens, entries)
         known.table = entries
         return tree

@@ -15,6 +15,8 @@ its position in a given output structure (a [`TreeSplit`][]), so that two output
 at the same position of the same structure share it. A call whose arguments are
 all known, with the tokens the previous call's arguments had, has the previous
 call's layout and static part, and its array leaves are the known ones: no flatten.
+A memoised call records its outputs only if its arguments were outputs themselves
+(`OutputToken`s): an evaluation loop that returns Modules never passes them back.
 
 This is sound only for objects whose whole structure is immutable: modules,
 tuples, named tuples, `None`. A list or dict could be changed in place between two
@@ -134,6 +136,14 @@ class Known:
         entry = self.table.get(key)
         if entry is not None and entry[0] is ref:
             del self.table[key]
+
+
+class OutputToken:
+    """The token of an object a compiled call returned: one per position of an
+    output structure. A call whose arguments have such tokens is fed the outputs
+    of an earlier call (a training loop), so its own outputs are worth recording."""
+
+    __slots__ = ()
 
 
 class _Fresh:

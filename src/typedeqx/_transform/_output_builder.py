@@ -23,7 +23,7 @@ from typing import Any
 import jax.tree_util as jtu
 
 from .._module import Module
-from ._memo import memo_functions, plan_memo
+from ._memo import OutputToken, memo_functions, plan_memo
 from ._split import Packed, TreeSplit
 
 Builder = Callable[[Sequence[Any]], Any]
@@ -191,7 +191,7 @@ class Output:
         self.build = split.rebuild if built is None else built
         plan = plan_memo((sample,))
         self.make = None if plan is None else memo_functions(plan)[0]
-        self.tokens = () if plan is None else tuple(object() for _ in plan[0])
+        self.tokens = () if plan is None else tuple(OutputToken() for _ in plan[0])
 
 
 def unpack_output(out: Packed) -> tuple[Any, Output]:
