@@ -65,10 +65,7 @@ def pins_rank(option: ArrayNode, b: Bindings) -> bool:
     to mean anything (a batch of 5 `(16, 8)` inputs also "fits" as `(16, 8, 5)`), so
     none is suggested."""
     spec = option.spec
-    if any(
-        type(r).__name__ == "Rank" and not getattr(r, "at_least", False)
-        for r in option.rules
-    ):
+    if any(r.pins_rank for r in option.rules):
         return True
     if not spec.any_rank:
         return True

@@ -59,6 +59,7 @@ class Rule:
 
     names: tuple[str, ...] = ()
     score = 3  # how close a value that breaks it came (see `Problem.score`)
+    pins_rank = False  # whether it fixes the rank exactly (for the fix finder)
     # A built-in exception type the error must also be an instance of, where the
     # reference library raises one that is neither TypeError nor ValueError for
     # this broken rule (Equinox's pools assert their rank: `AssertionError`).
@@ -150,6 +151,10 @@ class Rank(Rule):
     @property
     def shown(self) -> tuple[str, ...]:
         return ()
+
+    @property
+    def pins_rank(self) -> bool:  # type: ignore[override]
+        return not self.at_least
 
     def rank(self, b: Bindings) -> int | None:
         scope = {name: _value(b, name) for name in self.names}

@@ -13,6 +13,7 @@ from ._field import field as field
 from ._field import static_field as static_field
 from ._method import BoundMethod as BoundMethod
 from ._module import Module as Module
+from ._module import instance_dict as instance_dict
 from ._module import under_construction as under_construction
 from ._wrapper import Partial as Partial
 from ._wrapper import module_update_wrapper as module_update_wrapper

@@ -358,7 +358,7 @@ class Module(metaclass=_ModuleMeta):
             # guard, see `_guard.py`, which holds the same value). Methods are
             # plain functions in the class `__dict__`; the method Python binds
             # becomes a PyTree here. A field read costs one frame more.
-            out = _instance_dict(self).get(name, _ABSENT)
+            out = instance_dict(self).get(name, _ABSENT)
             if out is not _ABSENT:
                 return out
             out = _get(self, name)
@@ -389,6 +389,6 @@ class Module(metaclass=_ModuleMeta):
         return tree_pformat(self)
 
 
-# The `__dict__` descriptor's getter: an instance's own dict, in C, without a lookup
-# of `"__dict__"` through `__getattribute__`.
-_instance_dict = Module.__dict__["__dict__"].__get__
+# The `__dict__` descriptor's getter: a Module's own dict, in C, without a lookup of
+# `"__dict__"` through `__getattribute__` (every Module's `__dict__` is Module's).
+instance_dict = Module.__dict__["__dict__"].__get__

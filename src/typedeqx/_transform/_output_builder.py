@@ -16,13 +16,12 @@ Outputs of arrays in tuples, lists and dicts only ([`is_plain`][]) skip all this
 `jax.jit` returns them as they are.
 """
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.tree_util as jtu
 
-from .._module import Module
+from .._module import Module, instance_dict
 from ._memo import OutputToken, memo_functions, plan_memo
 from ._split import Packed, TreeSplit
 
@@ -31,17 +30,6 @@ _new = object.__new__
 _flatten_one = jtu.default_registry.flatten_one_level_with_keys
 _CONTAINERS = (tuple, list, dict, type(None))
 _PLAIN_NODES = _CONTAINERS
-
-
-@functools.cache
-def _dict_getter(cls: type) -> Any:
-    """The `__dict__` descriptor's `__get__` of `cls` (C speed, and not through a
-    `__getattribute__` the class may define)."""
-    for kls in cls.__mro__:
-        descriptor = kls.__dict__.get("__dict__")
-        if descriptor is not None and hasattr(descriptor, "__get__"):
-            return descriptor.__get__
-    return None
 
 
 class _Emitter:
@@ -97,14 +85,10 @@ class _Emitter:
         return f"_tuple_new({self.constant(node_type)}, ({parts}))"
 
     def module(self, cls: type, children: Any, sample: Any) -> str | None:
-        getter = _dict_getter(cls)
-        try:
-            own = object.__getattribute__(sample, "__dict__")
-        except AttributeError:
-            return None
+        own = instance_dict(sample)
         keyed, _ = _flatten_one(sample)
         names = [getattr(k, "name", None) for k, _ in keyed]
-        if getter is None or not all(n in own for n in names):
+        if not all(n in own for n in names):
             return None  # slots, or children that are not plain attributes
         values = dict(
             zip(names, (self.node(c, own[n]) for n, c in zip(names, children)))
@@ -119,7 +103,7 @@ class _Emitter:
         )
         self.lines.append(
             f"    {var} = _new({self.constant(cls)}); "
-            f"d = {self.constant(getter)}({var}); {stores}"
+            f"d = {self.constant(instance_dict)}({var}); {stores}"
         )
         return var
 
