@@ -29,6 +29,7 @@ from _timing import interleaved, report
 import typedeqx as eqx
 
 FLOOR = "floor: jax.jit(flat leaves) -> flat leaves"
+REBUILT = "floor, then tree_unflatten of its output"
 THEIRS = "equinox.filter_jit step"
 OURS = "typedeqx.filter_jit step"
 STEPS = 10
@@ -50,9 +51,9 @@ def _filtered_step(lib: Any, optim: Any) -> Callable[..., Any]:
     return step
 
 
-def _floor_step(model: Any, optim: Any) -> tuple[Callable[..., Any], list[Any]]:
+def _floor_step(model: Any, optim: Any) -> tuple[Callable[..., Any], list[Any], Any]:
     """`jax.jit` from flat leaves to flat leaves; structure and statics closed
-    over."""
+    over. Also returns the leaves and the tree structure of `(params, opt_state)`."""
     params, static = eqx.partition(model, eqx.is_array)
     state = (params, optim.init(params))
     leaves, treedef = jtu.tree_flatten(state)
@@ -66,7 +67,7 @@ def _floor_step(model: Any, optim: Any) -> tuple[Callable[..., Any], list[Any]]:
         new = (optax.apply_updates(params, updates), opt_state)
         return jtu.tree_leaves(new), loss
 
-    return step, leaves
+    return step, leaves, treedef
 
 
 def _variants(depth: int, width: int) -> dict[str, Callable[[], Any]]:
@@ -76,10 +77,11 @@ def _variants(depth: int, width: int) -> dict[str, Callable[[], Any]]:
     optim = optax.adam(1e-3)
     ours_model = eqx.nn.MLP(32, 32, width, depth, key=key)
     theirs_model = equinox.nn.MLP(32, 32, width, depth, key=key)
-    floor, floor_leaves = _floor_step(ours_model, optim)
+    floor, floor_leaves, treedef = _floor_step(ours_model, optim)
     ours = _filtered_step(eqx, optim)
     theirs = _filtered_step(equinox, optim)
     floor_state: list[Any] = [floor_leaves]
+    rebuilt_state: list[Any] = [floor_leaves, None]
     ours_state: list[Any] = [
         ours_model,
         optim.init(eqx.filter(ours_model, eqx.is_array)),
@@ -95,6 +97,13 @@ def _variants(depth: int, width: int) -> dict[str, Callable[[], Any]]:
             floor_state[0], loss = floor(floor_state[0], x, y)
         return jax.block_until_ready(loss)
 
+    def run_rebuilt() -> Any:
+        loss = None
+        for _ in range(STEPS):
+            rebuilt_state[0], loss = floor(rebuilt_state[0], x, y)
+            rebuilt_state[1] = jtu.tree_unflatten(treedef, rebuilt_state[0])
+        return jax.block_until_ready(loss)
+
     def run_filtered(step: Any, state: list[Any]) -> Callable[[], Any]:
         def run() -> Any:
             model, opt_state = state
@@ -108,6 +117,7 @@ def _variants(depth: int, width: int) -> dict[str, Callable[[], Any]]:
 
     return {
         FLOOR: run_floor,
+        REBUILT: run_rebuilt,
         THEIRS: run_filtered(theirs, theirs_state),
         OURS: run_filtered(ours, ours_state),
     }

@@ -126,6 +126,20 @@ def test_outputs_are_recorded_only_when_they_come_back():
     assert len(calls) == 3 and float(box.w[0]) == 8.0
 
 
+def test_an_entry_goes_with_its_object_after_the_table_is_refilled():
+    f = eqx.filter_jit(lambda b: b.w.sum())
+    first, second = Box(jnp.ones(2)), Box(jnp.zeros(2))
+    for box in (first, second, first, first):  # each miss refills the table
+        f(box)
+    assert set(f._known.table) == {id(first)}
+    leaf = weakref.ref(first.w)
+    del box, first
+    assert f._known.table == {}
+    gc.collect()
+    assert leaf() is None  # the entry's arrays went with it
+    assert float(f(second)) == 0.0
+
+
 def test_objects_sharing_leaves():
     class Pair(eqx.Module):
         left: eqx.nn.Linear
@@ -171,7 +185,7 @@ def test_old_models_are_garbage_collected(data):
     del model, opt_state
     gc.collect()
     assert all(r() is None for r in refs)
-    assert len(f._known.table) <= 3  # only arguments still alive (none are)
+    assert f._known.table == {}  # every entry went with its object
 
 
 def test_donation_never_serves_deleted_buffers(data):

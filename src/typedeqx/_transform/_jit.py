@@ -141,7 +141,7 @@ class _Shared:
                 return out
             # Packed: the split's identity names the output structure, for its
             # builder and for the memo of the next call (see `_memo.py`).
-            return Packed(arrays, split)
+            return Packed(split, arrays)
 
         traced.__name__ = traced.__qualname__ = self.name
         compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
@@ -188,12 +188,14 @@ class _JitWrapper(TransformWrapper):
             memo = self._memo
             if memo is not None and not kwargs and not under_construction:
                 match, tokens, compiled, fed_back = memo
-                hit = match(args, self._known.table, tokens)
+                table = self._known.table
+                hit = match(args, table, tokens)
                 if hit is not None:
                     out = compiled(self._fun_arrays, hit[0])
                     if type(out) is Packed:
                         return self._record(out, hit[1], fed_back)
-                    self._known.table = hit[1]
+                    if hit[1] is not table:
+                        self._known.replace(hit[1])
                     return out
             return self._call(args, kwargs)
         except (jax.errors.JaxRuntimeError, ValueError) as e:
@@ -276,14 +278,14 @@ class _JitWrapper(TransformWrapper):
             self._memo = (match, tokens, compiled, False)
         elif not self._shared.donating:
             self._memo = None
-            self._known.table = {}
+            self._known.table.clear()
         out = self._run(layout, static, compiled, inputs)
         if memoise:
             fed_back = any(type(t) is OutputToken for t in tokens)
             self._memo = (match, tokens, layout.compiled[static], fed_back)
             if type(out) is Packed:
                 return self._record(out, entries, True)
-            self._known.table = entries
+            self._known.replace(entries)
             return out
         return _finish(out)
 
@@ -320,7 +322,7 @@ class _JitWrapper(TransformWrapper):
         known = self._known
         if outputs and output.make is not None:
             output.make((tree,), out.arrays, known, output.tokens, entries)
-        known.table = entries
+        known.replace(entries)
         return tree
 
     def _find_layout(

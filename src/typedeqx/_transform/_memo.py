@@ -124,18 +124,26 @@ def _name(path: tuple[int, ...]) -> str:
 
 
 class Known:
-    """The known objects of one wrapper: `id -> (weak reference, leaves, token)`."""
+    """The known objects of one wrapper: `id -> (weak reference, leaves, token)`.
 
-    __slots__ = ("table",)
+    One dict for the wrapper's life, refilled in place. Each entry's weak
+    reference has `table.pop` bound to the object's `id` as its callback, so the
+    entry (and the arrays it holds) goes when its object dies, without a Python
+    frame. The key popped is always the dying object's own: no other live object
+    can have its `id`."""
+
+    __slots__ = ("table", "forget")
 
     def __init__(self) -> None:
         self.table: dict[int, Entry] = {}
+        self.forget = self.table.pop
 
-    def forget(self, key: int, ref: Any) -> None:
-        """Weak-reference callback: drop the entry of an object that died."""
-        entry = self.table.get(key)
-        if entry is not None and entry[0] is ref:
-            del self.table[key]
+    def replace(self, entries: dict[int, Entry]) -> None:
+        """Make `entries` (one call's objects) the table."""
+        table = self.table
+        if entries is not table:
+            table.clear()
+            table.update(entries)
 
 
 class OutputToken:
@@ -185,7 +193,7 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
         )
         make_body.append(assign)
         match_body += [assign, f"    if {test}:", "        return None"]
-    tokens, parts, entries = [], [], []
+    tokens, parts, items, entries = [], [], [], []
     for i, (kind, path, start, stop) in enumerate(units):
         v = _name(path)
         if len(path) > 1:
@@ -210,6 +218,7 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
                 "        return None",
             ]
             parts.append(f"e{i}[1]")
+            items.append(f"*e{i}[1]")
             entries.append(f"id({v}): e{i}")
         elif kind == _ARRAY:
             make_body.append(f"    t{i} = type({v})")
@@ -218,6 +227,7 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
                 "        return None",
             ]
             parts.append(f"({v},)")
+            items.append(v)
         else:
             make_body.append(f"    t{i} = {v}")
             match_body += [
@@ -225,6 +235,9 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
                 "        return None",
             ]
         tokens.append(f"t{i}, ")
+    # One tuple of every traced leaf: two parts are concatenated, more are
+    # unpacked into one new tuple (no intermediate tuples).
+    leaves = " + ".join(parts) if len(parts) <= 2 else f"({', '.join(items)},)"
     source = "\n".join(
         [
             "def make(args, dynamic, known, new, out):",
@@ -235,8 +248,8 @@ def memo_functions(plan: Plan) -> tuple[Maker, Matcher]:
             # Every unit was found in `table`: if it holds no more entries than
             # there are units, it is this call's table already (a repeated call).
             f"    if len(table) == {len(entries)}:",
-            f"        return {' + '.join(parts) or '()'}, table",
-            f"    return {' + '.join(parts) or '()'}, {{{', '.join(entries)}}}",
+            f"        return {leaves or '()'}, table",
+            f"    return {leaves or '()'}, {{{', '.join(entries)}}}",
         ]
     )
     scope: dict[str, Any] = {f"_t{k}": c[1] for k, c in enumerate(containers)}

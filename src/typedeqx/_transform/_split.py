@@ -48,7 +48,7 @@ class Packed:
 
     __slots__ = ("arrays", "split")
 
-    def __init__(self, arrays: Sequence[Any], split: "TreeSplit") -> None:
+    def __init__(self, split: "TreeSplit", arrays: Sequence[Any]) -> None:
         self.arrays = arrays
         self.split = split
 
@@ -56,9 +56,8 @@ class Packed:
         return self.split.rebuild(self.arrays)
 
 
-jtu.register_pytree_node(
-    Packed, lambda p: (p.arrays, p.split), lambda split, arrays: Packed(arrays, split)
-)
+# Unflattened by the class itself: JAX calls `Packed(split, arrays)`.
+jtu.register_pytree_node(Packed, lambda p: (p.arrays, p.split), Packed)
 
 
 def pack(tree: Any) -> Any:
@@ -74,7 +73,7 @@ def pack(tree: Any) -> Any:
     comes back to [`unpack`][].
     """
     arrays, split = split_tree(tree)
-    return tree if not split.static_indices else Packed(arrays, split)
+    return tree if not split.static_indices else Packed(split, arrays)
 
 
 def unpack(tree: Any) -> Any:
