@@ -62,9 +62,11 @@ def checks(enabled: bool = True, *, values: bool | None = None) -> Iterator[None
 
     The setting is local to the current thread (new threads start from the
     `TYPEDEQX_CHECKS` default) and is restored on exit, also when the block raises.
-    Under `jax.jit` the checks run while tracing, so what counts is the setting at
-    trace time: a function traced with checks off is not re-traced when they are
-    turned back on.
+    Checks run while tracing. `filter_jit` and `filter_pmap` keep one trace per
+    setting, so a function they compiled with checks off is traced again, with
+    them, when it is next called with them on (and the first trace is used again
+    when they are back off). Under plain `jax.jit` the setting at trace time
+    counts: it does not trace again when the setting changes.
 
     **Arguments:**
 

@@ -17,6 +17,7 @@ import jax.core
 import jax.tree_util as jtu
 
 from .._caches import register_cache
+from .._contracts import checks_enabled
 from .._errors import TransformError
 from .._filters import is_array
 from .._module import under_construction
@@ -67,7 +68,8 @@ def _finish(out: Any) -> Any:
 
 class _Layout:
     """Which leaves of one call structure are traced, and the compiled functions
-    for each static part seen with it."""
+    for each static part seen with it, and each setting of `typedeqx.checks`
+    (checks run while tracing: each setting has its own trace)."""
 
     __slots__ = (
         "treedef",
@@ -121,8 +123,10 @@ class _Shared:
         self.warnings = DonationWarnings() if quiet else None
         self.layouts: dict[tuple[Any, Any], _Layout] = {}
 
-    def compile(self, layout: _Layout, static: tuple[Any, ...]) -> Any:
+    def compile(self, layout: _Layout, key: tuple[Any, tuple[Any, ...]]) -> Any:
+        """A `jax.jit` for `layout` and `key`: (checks setting, static part)."""
         rebuild_fun, silencer = self.rebuild_fun, self.warnings
+        static = key[1]
 
         def traced(fun_arrays: Sequence[Any], *parts: Sequence[Any]) -> Any:
             if silencer is not None:
@@ -145,15 +149,15 @@ class _Shared:
 
         traced.__name__ = traced.__qualname__ = self.name
         compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
-        layout.compiled[static] = compiled
+        layout.compiled[key] = compiled
         return compiled
 
-    def wait_for(self, layout: _Layout, static: tuple[Any, ...]) -> Any:
-        """The compiled function for `static`, from now on waiting for its results
+    def wait_for(self, layout: _Layout, key: tuple[Any, ...]) -> Any:
+        """The compiled function for `key`, from now on waiting for its results
         (see `_waiting.py`): its program holds a host callback."""
-        compiled = layout.compiled[static]
+        compiled = layout.compiled[key]
         if type(compiled) is not Waiting:
-            compiled = layout.compiled[static] = Waiting(compiled)
+            compiled = layout.compiled[key] = Waiting(compiled)
         return compiled
 
 
@@ -178,16 +182,21 @@ class _JitWrapper(TransformWrapper):
             shared_key, lambda: _Shared(split, fun_name(fun), donate, jitkwargs)
         )
         self._last: tuple[Any, Any, Any] = (None, None, None)
-        # (match, tokens, compiled, fed back) of the previous call, and the
-        # objects whose leaves are known; see _memo.py
+        # (match, tokens, compiled, fed back, checks setting) of the previous
+        # call, and the objects whose leaves are known; see _memo.py
         self._memo: tuple[Any, ...] | None = None
         self._known = Known()
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         try:
             memo = self._memo
-            if memo is not None and not kwargs and not under_construction:
-                match, tokens, compiled, fed_back = memo
+            if (
+                memo is not None
+                and not kwargs
+                and not under_construction
+                and memo[4] is checks_enabled()
+            ):
+                match, tokens, compiled, fed_back, _ = memo
                 table = self._known.table
                 hit = match(args, table, tokens)
                 if hit is not None:
@@ -218,14 +227,14 @@ class _JitWrapper(TransformWrapper):
         compiled object is callable with arguments like these (same structure,
         non-array leaves, shapes and dtypes).
         """
-        layout, leaves, static, compiled = self._prepare(args, kwargs)
+        layout, leaves, key, compiled = self._prepare(args, kwargs)
         if type(compiled) is Waiting:
             compiled = compiled.compiled
         lowered = compiled.lower(*self._inputs(layout, leaves))
 
         def prepare(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Any, ...]:
             again, new_leaves, _, _ = self._prepare(a, k)
-            if again is not layout or layout.get_static(new_leaves) != static:
+            if again is not layout or layout.get_static(new_leaves) != key[1]:
                 raise TransformError(
                     f"{self._name}: a compiled function must be called with "
                     "arguments like those it was lowered with (same structure, "
@@ -246,14 +255,14 @@ class _JitWrapper(TransformWrapper):
         last_treedef, last_types, layout = self._last
         if types != last_types or treedef != last_treedef:
             layout = self._find_layout(treedef, types, leaves, args, kwargs)
-        static = layout.get_static(leaves)
+        key = (checks_enabled(), layout.get_static(leaves))
         try:
-            compiled = layout.compiled[static]
+            compiled = layout.compiled[key]
         except KeyError:
-            compiled = self._shared.compile(layout, static)
+            compiled = self._shared.compile(layout, key)
         except TypeError:
             raise unhashable_error(self._name, (args, kwargs)) from None
-        return layout, leaves, static, compiled
+        return layout, leaves, key, compiled
 
     def _inputs(self, layout: _Layout, leaves: list[Any]) -> tuple[Any, ...]:
         if self._shared.donating:
@@ -261,7 +270,7 @@ class _JitWrapper(TransformWrapper):
         return self._fun_arrays, layout.get_dynamic(leaves)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        layout, leaves, static, compiled = self._prepare(args, kwargs)
+        layout, leaves, key, compiled = self._prepare(args, kwargs)
         inputs = self._inputs(layout, leaves)
         memo = layout.memo
         memoise = memo is not None and not (
@@ -275,14 +284,14 @@ class _JitWrapper(TransformWrapper):
         if memo is not None and memoise:
             make, match = memo
             tokens = make(args, inputs[1], self._known, FRESH, entries)
-            self._memo = (match, tokens, compiled, False)
+            self._memo = (match, tokens, compiled, False, key[0])
         elif not self._shared.donating:
             self._memo = None
             self._known.table.clear()
-        out = self._run(layout, static, compiled, inputs)
+        out = self._run(layout, key, compiled, inputs)
         if memoise:
             fed_back = any(type(t) is OutputToken for t in tokens)
-            self._memo = (match, tokens, layout.compiled[static], fed_back)
+            self._memo = (match, tokens, layout.compiled[key], fed_back, key[0])
             if type(out) is Packed:
                 return self._record(out, entries, True)
             self._known.replace(entries)
@@ -290,7 +299,7 @@ class _JitWrapper(TransformWrapper):
         return _finish(out)
 
     def _run(
-        self, layout: _Layout, static: Any, compiled: Any, inputs: tuple[Any, ...]
+        self, layout: _Layout, key: Any, compiled: Any, inputs: tuple[Any, ...]
     ) -> Any:
         """Call `compiled`; if the call made a program that holds a host callback,
         wait for it, now and on every later call (see `_waiting.py`)."""
@@ -303,7 +312,7 @@ class _JitWrapper(TransformWrapper):
                 silencer.disarm()
             waits = needs_waiting(compiled, size, inputs)
             if waits:
-                self._shared.wait_for(layout, static)
+                self._shared.wait_for(layout, key)
         if waits:
             wait(out)
         return out
@@ -363,7 +372,8 @@ def filter_jit(
     Every JAX or NumPy array in the arguments (and in `fun` itself, say the module
     of a bound method) is traced; every other leaf (Python numbers and bools,
     functions, strings, ...) is static and must be hashable. `fun` is compiled once
-    per distinct static part and per distinct array shapes and dtypes. Non-array
+    per distinct static part, per distinct array shapes and dtypes, and per
+    setting of [`checks`][] (contracts and value checks run while tracing). Non-array
     outputs are returned as they are. A call that passes the very same modules as
     the previous call (an evaluation loop), or the modules and optimiser state the
     previous call returned (a training loop), does not flatten them again.

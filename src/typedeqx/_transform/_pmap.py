@@ -12,6 +12,7 @@ from typing import Any, Literal, overload
 import jax
 import jax.numpy as jnp
 
+from .._contracts import checks_enabled
 from .._errors import TransformError
 from ._aot import Lowered
 from ._axes import MappedArgs, if_array, join_output, split_mapped_args
@@ -72,7 +73,7 @@ class _PmapWrapper(TransformWrapper):
         )
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
-        compiled, inputs = self._prepare(args, kwargs)
+        compiled, inputs = self._prepare(args, kwargs, checks_enabled())
         silencer = self._shared.warnings
         try:
             return _finish(compiled(*inputs))
@@ -86,10 +87,11 @@ class _PmapWrapper(TransformWrapper):
     def lower(self, /, *args: Any, **kwargs: Any) -> Lowered:
         """Lower for these arguments, for ahead-of-time compilation, as
         `filter_jit(f).lower`; the compiled object takes arguments like these."""
-        compiled, inputs = self._prepare(args, kwargs)
+        setting = checks_enabled()
+        compiled, inputs = self._prepare(args, kwargs, setting)
 
         def prepare(a: tuple[Any, ...], k: dict[str, Any]) -> tuple[Any, ...]:
-            again, new_inputs = self._prepare(a, k)
+            again, new_inputs = self._prepare(a, k, setting)
             if again is not compiled:
                 raise TransformError(
                     f"{self._name}: a compiled function must be called with "
@@ -101,14 +103,16 @@ class _PmapWrapper(TransformWrapper):
         return Lowered(compiled.lower(*inputs), prepare, _finish)
 
     def _prepare(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], setting: Any
     ) -> tuple[Any, tuple[Any, ...]]:
         split = split_mapped_args(
             self._name, self._fun, self._in_axes, args, kwargs, pass_all_arrays=True
         )
         # Which positions hold arrays is not in the treedef: (array, 3) and
-        # (3, array) share one; the mapped positions tell them apart.
+        # (3, array) share one; the mapped positions tell them apart. Checks run
+        # while tracing: each `setting` of `typedeqx.checks` has its own trace.
         key = (
+            setting,
             split.treedef,
             tuple(split.mapped),
             tuple(split.axes),
