@@ -173,6 +173,64 @@ def test_classes_are_restored(getkey):
     assert {cls: cls.__dict__["__call__"] for cls in before} == before
 
 
+class Pair(Module):
+    a: nn.Linear
+    b: nn.Linear
+
+    def __call__(self, x):
+        return self.b(self.a(x))
+
+
+class JittedBlock(Module):
+    lin: nn.Linear
+
+    @typedeqx.filter_jit
+    def __call__(self, x):
+        return jax.nn.relu(self.lin(x))
+
+
+class JittedNet(Module):
+    first: JittedBlock
+    second: JittedBlock  # same shapes as `first`: told apart by identity
+
+    @typedeqx.filter_jit
+    def __call__(self, x):
+        return self.second(self.first(x))
+
+
+class DirectBlock(Module):
+    lin: nn.Linear
+
+    def __call__(self, x):
+        return jax.nn.relu(self.lin(x))
+
+
+class DirectNet(Module):
+    first: DirectBlock
+    second: DirectBlock
+
+    def __call__(self, x):
+        return self.second(self.first(x))
+
+
+def test_jitted_methods_are_seen_every_time(getkey):
+    k1, k2 = getkey(), getkey()
+    jitted = JittedNet(
+        JittedBlock(nn.Linear(4, 4, key=k1)), JittedBlock(nn.Linear(4, 4, key=k2))
+    )
+    direct = DirectNet(DirectBlock(jitted.first.lin), DirectBlock(jitted.second.lin))
+    x = jnp.zeros(4)
+    expected = str(typedeqx.summary(direct, x)).replace("Direct", "Jitted")
+    assert "JittedNet.second.lin" in expected
+    assert str(typedeqx.summary(jitted, x)) == expected
+    jitted(x)  # compiled: JAX would reuse this trace
+    assert str(typedeqx.summary(jitted, x)) == expected
+    assert str(typedeqx.summary(jitted, x)) == expected
+    before = {cls: cls.__dict__["__call__"] for cls in (JittedNet, JittedBlock)}
+    typedeqx.summary(jitted, x)
+    assert {cls: cls.__dict__["__call__"] for cls in before} == before  # restored
+
+
 def test_no_arithmetic_runs(getkey):
     calls = []
 

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from .._module import Module, is_method
+from .._module import Module, binds_as_pytree, is_method, transformed
 from ._call import BoundPlan, CallPlan
 from ._plan import UnresolvedAnnotations, class_plan, discard_plan, opted_in
 from ._switch import VALUES, checks_enabled
@@ -83,6 +83,12 @@ def checked(obj: Any) -> Any:
         _adopt_inherited(obj)
         _prepare_class(obj)
         return obj
+    inside = transformed(obj)
+    if inside is not None:  # checks go inside the transformation
+        func, rewrap = inside
+        if getattr(func, "__typedeqx_checked__", False):
+            return obj
+        return rewrap(_wrap_function(func))
     if callable(obj):
         return _wrap_function(obj)
     raise ValueError(
@@ -100,13 +106,11 @@ def _prepare_class(cls: type) -> None:
     the user's code, written for Equinox, and are not checked.
     """
     if opted_in(cls):
-        for name, func in list(cls.__dict__.items()):
-            if not is_method(name, func):
-                continue
-            if getattr(func, "__annotations__", None) and not getattr(
-                func, "__typedeqx_checked__", False
-            ):
-                setattr(cls, name, _wrap_method(func, cls))
+        for name, value in list(cls.__dict__.items()):
+            inside = _checkable(name, value)
+            if inside is not None:
+                func, rewrap = inside
+                setattr(cls, name, rewrap(_wrap_method(func, cls)))
     try:  # compile now when the annotations resolve; otherwise on first use
         class_plan(cls)
     except UnresolvedAnnotations:  # a forward reference, defined by first use
@@ -118,11 +122,36 @@ def _adopt_inherited(cls: type) -> None:
     decorated class is where the user opted in."""
     for base in cls.__mro__[1:]:
         for name, value in base.__dict__.items():
-            if not is_method(name, value) or name in cls.__dict__:
+            if name in cls.__dict__ or _checkable(name, value) is None:
                 continue
-            fresh = not getattr(value, "__typedeqx_checked__", False)
-            if fresh and inspect.getattr_static(cls, name) is value:
+            if inspect.getattr_static(cls, name) is value:
                 setattr(cls, name, value)
+
+
+def _unchanged(func: Callable[..., Any]) -> Callable[..., Any]:
+    return func
+
+
+def _checkable(
+    name: str, value: Any
+) -> tuple[Callable[..., Any], Callable[[Callable[..., Any]], Any]] | None:
+    """A class-body member whose checks `checked` adds: an annotated method not
+    yet checked, plain or inside filtered transformations (`@filter_jit` on
+    `__call__`). Returns the method and how to put the checked one back in place
+    of `value`."""
+    found: tuple[Callable[..., Any], Callable[[Callable[..., Any]], Any]] | None
+    if is_method(name, value):
+        found = (value, _unchanged)
+    else:
+        found = transformed(value) if binds_as_pytree(name) else None
+    if found is None:
+        return None
+    func = found[0]
+    if not getattr(func, "__annotations__", None):
+        return None
+    if getattr(func, "__typedeqx_checked__", False):
+        return None
+    return found
 
 
 def _check_fields(obj: Any) -> None:

@@ -8,7 +8,9 @@ contract machinery (`_contracts`) is built on it.
 from ._abstract import AbstractClassVar as AbstractClassVar
 from ._abstract import AbstractVar as AbstractVar
 from ._abstract import StrictConfig as StrictConfig
+from ._bind import binds_as_pytree as binds_as_pytree
 from ._bind import is_method as is_method
+from ._bind import transformed as transformed
 from ._field import field as field
 from ._field import static_field as static_field
 from ._method import BoundMethod as BoundMethod

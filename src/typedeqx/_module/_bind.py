@@ -10,7 +10,9 @@ This sits below `Module`; `BoundMethod` is defined on top of it in `_method.py` 
 registered here once it exists.
 """
 
+import functools
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from ._flatten import WRAPPER_FIELD_NAMES
@@ -64,3 +66,29 @@ def is_method(name: str, value: Any) -> bool:
     """Whether class-body member `name` is a method whose instance lookup gives a
     `BoundMethod`: a plain function under a name that binds as a PyTree."""
     return inspect.isfunction(value) and binds_as_pytree(name)
+
+
+_Rewrap = Callable[[Callable[..., Any]], Any]
+
+
+def transformed(value: Any) -> tuple[Callable[..., Any], _Rewrap] | None:
+    """For a filtered transformation of a plain function (`filter_jit(f)`, also
+    nested, say `filter_jit(filter_vmap(f))`): `f`, and a function that transforms
+    a replacement for `f` the same way, with the same settings. `None` for
+    anything else.
+
+    This is how `typedeqx.checked` puts a transformed method's checks inside the
+    transformation, and how `typedeqx.summary` records such a method: through the
+    wrappers' `__typedeqx_rewrap__(fun)` (see `_transform/_wrapper_base.py`).
+    """
+    rewrap = getattr(type(value), "__typedeqx_rewrap__", None)
+    if rewrap is None:
+        return None
+    inner = value.__wrapped__
+    if inspect.isfunction(inner):
+        return inner, functools.partial(rewrap, value)
+    deeper = transformed(inner)
+    if deeper is None:
+        return None
+    func, rewrap_inner = deeper
+    return func, lambda f: rewrap(value, rewrap_inner(f))

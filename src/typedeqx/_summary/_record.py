@@ -1,8 +1,11 @@
 """Recording the module calls of a dry run.
 
 For the length of one `summary`, each class in the model that defines `__call__`
-gets a recording `__call__` (restored afterwards; reference-counted under a lock,
-so overlapping summaries in several threads share it). The recording wrapper reads
+gets a recording `__call__` (inside `filter_jit` and the other filtered
+transformations when the method is decorated with them; restored afterwards;
+reference-counted under a lock, so overlapping summaries in several threads share
+it). During the dry run `filter_jit` traces afresh and reports which Modules it
+rebuilt from which arguments (`_transform/_observe.py`). The recording wrapper reads
 a context-local `Recorder` and, when there is none (any other thread or task), calls
 straight through. Checked and unchecked modules are recorded alike; the checked-call
 path itself is untouched.
@@ -33,8 +36,9 @@ from .._contracts import (
     describe,
     module_paths,
 )
-from .._module import Module, is_method
+from .._module import Module, is_method, transformed
 from .._transform import filter_eval_shape
+from .._transform._observe import observed
 from ._table import Summary
 from ._table import SummaryRow as Row
 
@@ -121,13 +125,22 @@ class Recorder:
         self.by_path = {path: m for path, m in self.modules}
         self.counted: set[int] = set()
         self.seen: set[tuple[Any, ...]] = set()
+        # id of a Module `filter_jit` rebuilt inside its trace -> (it, the module
+        # it was rebuilt from); both kept alive for the dry run (see _observe.py)
+        self.aliases: dict[int, tuple[Any, Any]] = {}
         self.failed = False
         arrays = [x for x in jtu.tree_leaves(root) if _is_array(x)]
         self.total_params = sum(_size(x)[0] for x in arrays)
         self.total_bytes = sum(_size(x)[1] for x in arrays)
 
+    def alias(self, rebuilt: Any, original: Any) -> None:
+        """`rebuilt`, made inside a `filter_jit` trace, stands for `original`."""
+        self.aliases[id(rebuilt)] = (rebuilt, original)
+
     def locate(self, obj: Any) -> tuple[str, Any, int | None]:
         """`(path, the module in the model, stack count)` for a called module."""
+        while id(obj) in self.aliases:
+            obj = self.aliases[id(obj)][1]
         found = self.by_id.get(id(obj))
         if found is not None:
             return found[0], found[1], None
@@ -217,9 +230,21 @@ def _recording(func: Callable[..., Any]) -> Callable[..., Any]:
 def _definer(cls: type) -> type | None:
     for base in cls.__mro__:
         if "__call__" in base.__dict__:
-            found = is_method("__call__", base.__dict__["__call__"])
+            value = base.__dict__["__call__"]
+            found = is_method("__call__", value) or transformed(value) is not None
             return base if found else None
     return None
+
+
+def _recording_member(original: Any) -> Any:
+    """`original` (a plain `__call__`, or one inside filtered transformations such
+    as `@filter_jit`) recording its calls: inside the transformations, where the
+    module's own call runs."""
+    inside = transformed(original)
+    if inside is None:
+        return _recording(original)
+    func, rewrap = inside
+    return rewrap(_recording(func))
 
 
 @contextlib.contextmanager
@@ -231,7 +256,7 @@ def _hooked(classes: set[type]) -> Iterator[None]:
             if entry is None:
                 original = cls.__dict__["__call__"]
                 entry = _patched[cls] = [original, 0]
-                setattr(cls, "__call__", _recording(original))
+                setattr(cls, "__call__", _recording_member(original))
             entry[1] += 1
     try:
         yield
@@ -256,6 +281,11 @@ def summary(model: Any, *args: Any, **kwargs: Any) -> Summary:
     binds (`x f32[16,64] (seq, d_model)`), and the parameters and bytes of its own
     arrays (counted once per module). A layer run by `lax.scan` over a stack of `n`
     appears once, marked `×n`.
+
+    A `__call__` under `filter_jit` (or another filtered transformation) is
+    recorded too, and each summary traces `filter_jit` afresh, so the calls inside
+    it are seen however often it was compiled. Inside a plain `jax.jit`, calls are
+    seen only when JAX traces it (the first time for given shapes).
 
     A broken contract does not raise: the summary ends at the failing call (marked
     `failed`) and carries the `ShapeError` in `.error` (printed under the table).
@@ -288,7 +318,8 @@ def summary(model: Any, *args: Any, **kwargs: Any) -> Summary:
         recorders.append(recorder)
         token = _recorder.set(recorder)
         try:
-            return model(*args, **kwargs)
+            with observed(recorder):  # filter_jit traces afresh, naming its Modules
+                return model(*args, **kwargs)
         finally:
             _recorder.reset(token)
 

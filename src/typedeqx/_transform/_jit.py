@@ -26,6 +26,7 @@ from ._aot import Lowered
 from ._callback import reraise_callback_error
 from ._compile_cache import SharedCache, freeze, fun_key
 from ._memo import FRESH, Known, OutputToken, memo_functions, plan_memo
+from ._observe import observer, report_aliases
 from ._output_builder import is_plain, unpack_output
 from ._split import (
     Packed,
@@ -123,8 +124,13 @@ class _Shared:
         self.warnings = DonationWarnings() if quiet else None
         self.layouts: dict[tuple[Any, Any], _Layout] = {}
 
-    def compile(self, layout: _Layout, key: tuple[Any, tuple[Any, ...]]) -> Any:
-        """A `jax.jit` for `layout` and `key`: (checks setting, static part)."""
+    def compile(
+        self, layout: _Layout, key: tuple[Any, tuple[Any, ...]], watch: Any = None
+    ) -> Any:
+        """A `jax.jit` for `layout` and `key`: (checks setting, static part), kept
+        in `layout`. With `watch` (an observer and the call's arguments, see
+        `_observe.py`), a fresh one that tells the observer which Modules it
+        rebuilt from which arguments, and is not kept."""
         rebuild_fun, silencer = self.rebuild_fun, self.warnings
         static = key[1]
 
@@ -136,6 +142,8 @@ class _Shared:
                 layout.size, layout.dynamic, dynamic, layout.static, static
             )
             args, kwargs = jtu.tree_unflatten(layout.treedef, leaves)
+            if watch is not None:
+                report_aliases(watch[0], (args, kwargs), watch[1])
             out = rebuild_fun(fun_arrays)(*args, **kwargs)
             # Under `jax.disable_jit()` this runs eagerly and returns directly.
             if _jit_disabled():
@@ -149,7 +157,8 @@ class _Shared:
 
         traced.__name__ = traced.__qualname__ = self.name
         compiled = jax.jit(traced, donate_argnums=self.donate_argnums, **self.jitkwargs)
-        layout.compiled[key] = compiled
+        if watch is None:
+            layout.compiled[key] = compiled
         return compiled
 
     def wait_for(self, layout: _Layout, key: tuple[Any, ...]) -> Any:
@@ -272,6 +281,9 @@ class _JitWrapper(TransformWrapper):
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         layout, leaves, key, compiled = self._prepare(args, kwargs)
         inputs = self._inputs(layout, leaves)
+        watcher = observer()
+        if watcher is not None:  # a dry run watching the trace (`_observe.py`)
+            compiled = self._shared.compile(layout, key, (watcher, (args, kwargs)))
         memo = layout.memo
         memoise = memo is not None and not (
             self._shared.donating or kwargs or under_construction

@@ -106,10 +106,11 @@ class TransformWrapper:
     calls the wrapper with `instance` as first argument, and the bound object is a
     PyTree whose leaves are the instance's.
 
-    Subclasses pass their settings as `params`; wrappers of the same type are equal
-    (and hash alike) when their callables have equal static parts and the same
-    arrays, and their settings are equal. A wrapper whose callable or settings
-    cannot be hashed is equal only to itself.
+    Subclasses pass their settings as `params`, in the order their constructor
+    takes them after `fun` (so `__typedeqx_rewrap__` can build another); wrappers
+    of the same type are equal (and hash alike) when their callables have equal
+    static parts and the same arrays, and their settings are equal. A wrapper whose
+    callable or settings cannot be hashed is equal only to itself.
     """
 
     __wrapped__: Any
@@ -120,6 +121,7 @@ class TransformWrapper:
                 f"Expected a callable to transform; got {describe_leaf(fun)}."
             )
         self.__wrapped__ = fun
+        self._params = params
         self._identity = _identity(fun, params)
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             try:
@@ -136,6 +138,16 @@ class TransformWrapper:
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
+
+    def __typedeqx_rewrap__(self, fun: Callable[..., Any]) -> "TransformWrapper":
+        """The same transformation, with the same settings, of `fun` instead.
+
+        `typedeqx.checked` uses it to put a transformed method's checks inside
+        the transformation: the annotations describe the function itself (its
+        arguments, per example under `filter_vmap`; its output, not the gradient
+        `filter_grad` returns), and checks run once, while tracing.
+        """
+        return type(self)(fun, *self._params)
 
     def __eq__(self, other: object) -> bool:
         if self is other:
