@@ -16,8 +16,8 @@ from jaxtyping import Array, Float
 import typedeqx as eqx
 
 WRONG = (
-    'Scale.__call__: argument x is f32[2], expected Float[Array, "n"] with n=3 '
-    "(bound by field w f32[3])"
+    'Net.scale (Scale.__call__): argument x is f32[2], expected Float[Array, "n"] '
+    "with n=3 (bound by field w f32[3])"
 )
 
 
@@ -154,4 +154,22 @@ def test_a_checked_subclass_adopts_a_jitted_method():
     assert str(info.value) == (
         'Checked.__call__: argument x is f32[1], expected Float[Array, "3"] '
         "(axis 0 has size 1, expected 3)"
+    )
+
+
+def test_a_hint_for_the_jitted_layer_alone_is_not_given_for_the_model():
+    # Inside the trace, the fix would map over the jitted layer's inputs; named
+    # from the model the user called, that hint could mislead, so it is dropped.
+    with pytest.raises(eqx.ShapeError) as info:
+        _net()(jnp.ones((5, 3)))
+    assert str(info.value) == (
+        "Net.scale (Scale.__call__): argument x is f32[5,3], expected "
+        'Float[Array, "n"] with n=3 (bound by field w f32[3]) (got rank 2, '
+        "expected rank 1)"
+    )
+    with pytest.raises(eqx.ShapeError) as info:
+        Scale(jnp.arange(3.0))(jnp.ones((5, 3)))  # called directly: the hint stays
+    assert str(info.value).endswith(
+        "hint: x looks like a batch of 5 inputs of shape f32[3]. Map over it with "
+        "jax.vmap: jax.vmap(model)(x)."
     )

@@ -180,8 +180,10 @@ class BoundPlan:
                     for s, v in zip(self.call.slots, values)
                     if v is not MISSING
                 }
-                hint = argument_hint(slot.name, slot.node, value, b, error, obj, given)
-                error._set_hint(hint)
+                hint, located = argument_hint(
+                    slot.name, slot.node, value, b, error, obj, given
+                )
+                error._set_hint(hint, located)
             raise error
         entry = Entry(b)
         if self.cacheable:

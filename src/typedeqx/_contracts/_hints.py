@@ -26,8 +26,10 @@ def argument_hint(
     error: ShapeError,
     layer: Any,
     arguments: dict[str, Any],
-) -> str | None:
-    """The edit of `value` that would keep its contract, as a hint, or `None`.
+) -> tuple[str | None, bool]:
+    """The edit of `value` that would keep its contract, as a hint, or `None`; and
+    whether the hint holds only where `error` is rooted (a map over the inputs of
+    the module the error names).
 
     **Arguments:**
 
@@ -41,11 +43,13 @@ def argument_hint(
     """
     fix = find_fix(node, value, b, name)
     if fix is None:
-        return None
+        return None, False
     mapping: str | None = ""
     if fix.mapped:
         mapping = _mapping(value, fix.expression, fix.mapped, error, layer, arguments)
-    return None if mapping is None else describe_fix(fix, name, value, mapping)
+    if mapping is None:
+        return None, False
+    return describe_fix(fix, name, value, mapping), bool(fix.mapped)
 
 
 def _mapping(

@@ -260,6 +260,37 @@ def locate(error: ShapeError) -> ShapeError:
     return error
 
 
+def reroot(error: ShapeError, rebuilt: Any, original: Any) -> None:
+    """Move `error`, rooted inside a trace at a Module rebuilt from the traced
+    call's arguments (`filter_jit`'s), to the Module it was rebuilt from, and root
+    it on outward along the stack, as `locate` would have without the trace.
+
+    **Arguments:**
+
+    - `error`: a located `ShapeError` raised while tracing.
+    - `rebuilt`: the traced call's arguments, as the trace rebuilt them.
+    - `original`: the arguments the call was given (the same structure).
+    """
+    at = find(rebuilt, error.origin)
+    if at is None:
+        return
+    target = next((v for path, v in walk(original) if path == at), None)
+    if type(target) is not type(error.origin):
+        return
+    where = _Location(target)
+    where.trail = error.path[len(type(target).__name__) :]
+    where.via, where.note = error.via, error.note
+    frames = _frames()
+    for _ in range(_MAX_FRAMES):
+        if not _lift(where, frames):
+            break
+    if where.root is not target and error._hint_located:
+        error._set_hint(None)  # it named the inner module's inputs
+    path = type(where.root).__name__ + where.trail
+    error._set_location(path, where.root, where.via, where.note)
+    error.depth = None if where.frame is None else _depth(where.frame)
+
+
 def relocate(error: ShapeError, outer: Any) -> None:
     """Re-root `error` at `outer`, a module whose checked method it passed through,
     unless the error is already rooted further out on the stack."""

@@ -133,6 +133,7 @@ class ShapeError(TypeCheckError, ValueError):
         self.hint = hint
         self.via = ""
         self.note = ""
+        self._hint_located = False
         self.depth: int | None = None
         # The innermost module on the path; enclosing checked calls find it among
         # their fields to extend `path` (see `_paths.py`).
@@ -152,9 +153,12 @@ class ShapeError(TypeCheckError, ValueError):
         self.note = note
         self.args = (self._render(),)
 
-    def _set_hint(self, hint: str | None) -> None:
-        """Set the hint (found once the error is located) and refresh the message."""
+    def _set_hint(self, hint: str | None, located: bool = False) -> None:
+        """Set the hint (found once the error is located) and refresh the message.
+        `located`: the hint holds only where the error is rooted now (it maps over
+        the inputs of the module the path names)."""
         self.hint = hint
+        self._hint_located = located
         self.args = (self._render(),)
 
     def _render(self) -> str:

@@ -17,7 +17,7 @@ import jax.core
 import jax.tree_util as jtu
 
 from .._caches import register_cache
-from .._contracts import checks_enabled
+from .._contracts import ShapeError, checks_enabled, reroot
 from .._errors import TransformError
 from .._filters import is_array
 from .._module import under_construction
@@ -57,6 +57,7 @@ _DONATE: dict[str, tuple[bool, bool, bool]] = {
 }
 _RESERVED = ("static_argnums", "static_argnames", "donate_argnums", "donate_argnames")
 _flatten = jtu.tree_flatten
+_REBUILT = "_typedeqx_rebuilt_arguments"  # on a ShapeError raised while tracing
 
 
 def _jit_disabled() -> bool:
@@ -144,7 +145,11 @@ class _Shared:
             args, kwargs = jtu.tree_unflatten(layout.treedef, leaves)
             if watch is not None:
                 report_aliases(watch[0], (args, kwargs), watch[1])
-            out = rebuild_fun(fun_arrays)(*args, **kwargs)
+            try:
+                out = rebuild_fun(fun_arrays)(*args, **kwargs)
+            except ShapeError as error:  # rooted at a rebuilt Module: see `_call`
+                error.__dict__[_REBUILT] = (args, kwargs)
+                raise
             # Under `jax.disable_jit()` this runs eagerly and returns directly.
             if _jit_disabled():
                 return out
@@ -300,7 +305,15 @@ class _JitWrapper(TransformWrapper):
         elif not self._shared.donating:
             self._memo = None
             self._known.table.clear()
-        out = self._run(layout, key, compiled, inputs)
+        try:
+            out = self._run(layout, key, compiled, inputs)
+        except ShapeError as error:
+            # A check failed while tracing, on a Module the trace rebuilt from an
+            # argument: name the argument's place in the caller's model instead.
+            rebuilt = error.__dict__.pop(_REBUILT, None)
+            if rebuilt is not None:
+                reroot(error, rebuilt, (args, kwargs))
+            raise
         if memoise:
             fed_back = any(type(t) is OutputToken for t in tokens)
             self._memo = (match, tokens, layout.compiled[key], fed_back, key[0])
