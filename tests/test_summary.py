@@ -231,6 +231,49 @@ def test_jitted_methods_are_seen_every_time(getkey):
     assert {cls: cls.__dict__["__call__"] for cls in before} == before  # restored
 
 
+class TwoLinears(Module):
+    a: nn.Linear
+    b: nn.Linear  # same shapes as `a`
+
+    def __call__(self, x):
+        mapped = jax.vmap(lambda m, t: m(t), in_axes=(None, 0))  # `m` not mapped
+        return mapped(self.b, mapped(self.a, x))
+
+
+def test_modules_of_the_same_shapes_are_told_apart(getkey):
+    model = TwoLinears(nn.Linear(4, 4, key=getkey()), nn.Linear(4, 4, key=getkey()))
+    rows = typedeqx.summary(model, jnp.zeros((3, 4))).rows
+    assert [(r.path, r.params) for r in rows] == [
+        ("TwoLinears", 0),
+        ("TwoLinears.a", 20),
+        ("TwoLinears.b", 20),
+    ]
+
+
+class TwoStacks(Module):
+    enc: nn.Linear  # a stack of 2
+    dec: nn.Linear  # another, of the same shapes
+
+    def __call__(self, x):
+        h, _ = jax.lax.scan(lambda c, layer: (layer(c), None), x, self.enc)
+        h, _ = jax.lax.scan(lambda c, layer: (layer(c), None), h, self.dec)
+        return h
+
+
+def test_slices_of_two_stacks_of_the_same_shapes_are_not_given_a_path(getkey):
+    def stack(key):
+        return typedeqx.filter_vmap(lambda k: nn.Linear(4, 4, key=k))(jr.split(key))
+
+    model = TwoStacks(stack(getkey()), stack(getkey()))
+    rows = typedeqx.summary(model, jnp.zeros(4)).rows
+    # Nothing tells which stack a slice came from: neither is named.
+    assert [(r.path, r.count) for r in rows] == [
+        ("TwoStacks", None),
+        ("Linear", None),
+        ("Linear", None),
+    ]
+
+
 def test_no_arithmetic_runs(getkey):
     calls = []
 

@@ -94,6 +94,20 @@ def _text(value: Any, names: tuple[str, ...] | None = None) -> str | None:
     return f"({shown}{', ...' if len(leaves) > 4 else ''})"
 
 
+def _arrays(tree: Any) -> list[Any]:
+    return [x for x in jtu.tree_leaves(tree) if _is_array(x)]
+
+
+def _holds(module: Any, arrays: list[Any]) -> bool:
+    """Whether `module`'s arrays are the very objects `arrays`, in order."""
+    mine = _arrays(module)
+    return (
+        bool(mine)
+        and len(mine) == len(arrays)
+        and all(a is b for a, b in zip(mine, arrays))
+    )
+
+
 def _stacked(obj: Any, candidate: Any) -> int | None:
     """`n` if `candidate` is `obj` with one extra leading axis of size `n` on every
     array (0 when the arrays have the same shapes), else `None`."""
@@ -150,12 +164,25 @@ class Recorder:
                 if module is obj:
                     path = caller_path + path[head:]
                     return path, self.by_path.get(path), count
-        for path, module in self.modules:
-            if type(module) is type(obj):
-                n = _stacked(obj, module)
-                if n is not None:
-                    return path, module, n or None
-        return type(obj).__name__, None, None
+        return self._rebuilt(obj) or (type(obj).__name__, None, None)
+
+    def _rebuilt(self, obj: Any) -> tuple[str, Any, int | None] | None:
+        """A module of the model that `obj` was rebuilt from: one holding the very
+        same arrays (passed through `vmap` unmapped), else one that `obj` is a
+        slice of (`lax.scan`, `vmap`) or a copy of; `None` unless exactly one
+        fits, so that two modules of the same shapes are never confused."""
+        arrays = _arrays(obj)
+        candidates = [(p, m) for p, m in self.modules if type(m) is type(obj)]
+        holding = [(p, m) for p, m in candidates if _holds(m, arrays)]
+        if len(holding) == 1:
+            return holding[0][0], holding[0][1], None
+        stacked = [
+            (p, m, n) for p, m in candidates if (n := _stacked(obj, m)) is not None
+        ]
+        if holding or len(stacked) != 1:
+            return None
+        path, module, n = stacked[0]
+        return path, module, n or None
 
     def call(self, func: Callable[..., Any], obj: Any, args: Any, kw: Any) -> Any:
         if self.stack and self.stack[-1][0] is obj:  # super().__call__
