@@ -315,7 +315,7 @@ class _JitWrapper(TransformWrapper):
                 reroot(error, rebuilt, (args, kwargs))
             raise
         if memoise:
-            fed_back = any(type(t) is OutputToken for t in tokens)
+            fed_back = OutputToken in map(type, tokens)
             self._memo = (match, tokens, layout.compiled[key], fed_back, key[0])
             if type(out) is Packed:
                 return self._record(out, entries, True)
