@@ -413,3 +413,13 @@ def test_every_wrapper_of_a_checked_program_waits(first):
         with pytest.raises(eqx.EquinoxRuntimeError, match="a step is above one"):
             wrapper(bad)
         assert _compiled_types(wrapper) == ["Waiting"]
+
+
+def test_an_error_while_tracing_is_raised_once():
+    # Tracing failed, so no program was made: nothing else may be raised on top.
+    def fails(x):
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input") as info:
+        eqx.filter_jit(fails)(jnp.ones(2))
+    assert info.value.__context__ is None

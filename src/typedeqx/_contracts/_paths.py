@@ -149,6 +149,33 @@ def _array_leaves(tree: Any) -> list[Any]:
     ]
 
 
+def _copied(outer: Any, member: Any) -> str | None:
+    """The path in `outer` of the one module that `member` cannot be told apart
+    from: the same type and tree structure, and the very same array objects. Such
+    a copy is what `vmap` passes a module it does not map (`in_axes=None`), or
+    `tree_map` rebuilds; `None` unless exactly one module fits (two modules holding
+    the same arrays are not told apart)."""
+    arrays = _array_leaves(member)
+    if not arrays:
+        return None
+    structure: Any = jtu.tree_structure(member)
+    found = [
+        (path, id(value))
+        for path, value in walk(outer)
+        if path
+        and type(value) is type(member)
+        and value is not member
+        and jtu.tree_structure(value) == structure
+        and _same_objects(_array_leaves(value), arrays)
+    ]
+    # one module (at its first path, as `find` gives when it is shared)
+    return found[0][0] if len({key for _, key in found}) == 1 else None
+
+
+def _same_objects(left: list[Any], right: list[Any]) -> bool:
+    return len(left) == len(right) and all(a is b for a, b in zip(left, right))
+
+
 def _stack_size(stacked: Any, member: Any) -> int | None:
     """`N` when `stacked` is `member`'s structure with every array given one extra
     leading axis of size `N` (a `filter_vmap` stack), else `None`."""
@@ -223,6 +250,8 @@ def _lift(where: _Location, frames: list[FrameType]) -> bool:
         if not _is_model(outer):
             continue
         found = find(outer, current)
+        if found is None:
+            found = _copied(outer, current)
         if found is None and not where.note:
             stacked = _stacked(outer, current)
             if stacked is not None:

@@ -167,13 +167,19 @@ class Recorder:
         return self._rebuilt(obj) or (type(obj).__name__, None, None)
 
     def _rebuilt(self, obj: Any) -> tuple[str, Any, int | None] | None:
-        """A module of the model that `obj` was rebuilt from: one holding the very
-        same arrays (passed through `vmap` unmapped), else one that `obj` is a
+        """A module of the model that `obj` was rebuilt from: one of the same
+        structure holding the very same arrays (passed through `vmap` unmapped;
+        see `_contracts/_paths._copied`), else one that `obj` is a
         slice of (`lax.scan`, `vmap`) or a copy of; `None` unless exactly one
         fits, so that two modules of the same shapes are never confused."""
         arrays = _arrays(obj)
         candidates = [(p, m) for p, m in self.modules if type(m) is type(obj)]
-        holding = [(p, m) for p, m in candidates if _holds(m, arrays)]
+        structure: Any = jtu.tree_structure(obj)
+        holding = [
+            (p, m)
+            for p, m in candidates
+            if _holds(m, arrays) and jtu.tree_structure(m) == structure
+        ]
         if len(holding) == 1:
             return holding[0][0], holding[0][1], None
         stacked = [

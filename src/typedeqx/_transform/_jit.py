@@ -9,6 +9,7 @@ static part (a `jax.jit` each, which then caches by shape and dtype), in the
 registry entry shared by every wrapper of the same callable (`_compile_cache.py`).
 """
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, ParamSpec, TypeVar, overload
 
@@ -332,15 +333,34 @@ class _JitWrapper(TransformWrapper):
         size = cache_size(compiled)
         try:
             out = compiled(*inputs)
+        except BaseException:
+            # A program that ran and failed (a host callback raised) must wait
+            # from now on. Looking traces again, so a call that failed while
+            # tracing fails there once more: that second error is not the user's.
+            with contextlib.suppress(Exception):
+                self._wait_if_called_back(layout, key, compiled, size, inputs)
+            raise
         finally:
             if silencer is not None:
                 silencer.disarm()
-            waits = needs_waiting(compiled, size, inputs)
-            if waits:
-                self._shared.wait_for(layout, key)
-        if waits:
+        if self._wait_if_called_back(layout, key, compiled, size, inputs):
             wait(out)
         return out
+
+    def _wait_if_called_back(
+        self,
+        layout: _Layout,
+        key: Any,
+        compiled: Any,
+        size: int,
+        inputs: tuple[Any, ...],
+    ) -> bool:
+        """Whether the call just made a program holding a host callback; if so,
+        every later call of it waits too."""
+        waits = needs_waiting(compiled, size, inputs)
+        if waits:
+            self._shared.wait_for(layout, key)
+        return waits
 
     def _record(self, out: Any, entries: dict[int, Any], outputs: bool) -> Any:
         """Unpack `out`; remember the objects of this call's arguments (`entries`)
