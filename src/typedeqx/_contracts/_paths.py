@@ -4,7 +4,8 @@ A module does not know where it sits in its parent. A `ShapeError` instead carri
 the innermost module it was raised for (`origin`). When a call's check fails,
 `locate` walks the Python stack, outermost frame first, for a `self` that is a
 Module holding that object among its fields (found by identity, through lists,
-tuples, dicts and unchecked modules), and roots the path there; so unchecked parents
+tuples, dicts and unchecked modules; a copy `vmap` made of a module it does not
+map, by its structure and very arrays), and roots the path there; so unchecked parents
 count too, eagerly and while tracing under `filter_jit` or `filter_vmap`. Every
 enclosing checked call the error then passes through calls `relocate`, which only
 adds an outer module the stack walk could not see into (across a `jit` boundary).
