@@ -1,6 +1,7 @@
 """Running a buggy user program the ways a user runs it (eagerly, under
 `filter_jit`, under `filter_vmap` over a batch of two, inside `lax.scan` over two
-steps) and returning the error it raises, for the diagnosis tests."""
+steps) and returning the error it raises, for the diagnosis tests; and the user
+models more than one of those tests runs."""
 
 from collections.abc import Callable
 from typing import Any
@@ -49,3 +50,30 @@ def message(mode: str, error: type[BaseException], model: Any, *args: Any) -> st
     except error as e:
         return str(e).split("\n--------------------\n")[0]
     raise AssertionError(f"{mode}: no {error.__name__} raised")
+
+
+# Recurrent models over a sequence, as a user writes them (a cell under lax.scan).
+class GRU(eqx.Module):
+    cell: eqx.nn.GRUCell
+
+    def __init__(self, key: jax.Array) -> None:
+        self.cell = eqx.nn.GRUCell(4, 8, key=key)
+
+    def __call__(self, xs: Any, h: Any) -> Any:
+        def step(h: Any, x: Any) -> tuple[Any, None]:
+            return self.cell(x, h), None
+
+        return lax.scan(step, h, xs)[0]
+
+
+class LSTM(eqx.Module):
+    cell: eqx.nn.LSTMCell
+
+    def __init__(self, key: jax.Array) -> None:
+        self.cell = eqx.nn.LSTMCell(4, 8, key=key)
+
+    def __call__(self, xs: Any, h: Any, c: Any) -> Any:
+        def step(hc: Any, x: Any) -> tuple[Any, None]:
+            return self.cell(x, hc), None
+
+        return lax.scan(step, (h, c), xs)[0]

@@ -5,36 +5,9 @@ Whole messages, every mode."""
 import jax.numpy as jnp
 import jax.random as jr
 import pytest
-from jax import lax
 
 import typedeqx as eqx
-from diagnose import MODES, message
-
-
-class GRU(eqx.Module):
-    cell: eqx.nn.GRUCell
-
-    def __init__(self, key):
-        self.cell = eqx.nn.GRUCell(4, 8, key=key)
-
-    def __call__(self, xs, h):
-        def step(h, x):
-            return self.cell(x, h), None
-
-        return lax.scan(step, h, xs)[0]
-
-
-class LSTM(eqx.Module):
-    cell: eqx.nn.LSTMCell
-
-    def __init__(self, key):
-        self.cell = eqx.nn.LSTMCell(4, 8, key=key)
-
-    def __call__(self, xs, h, c):
-        def step(hc, x):
-            return self.cell(x, hc), None
-
-        return lax.scan(step, (h, c), xs)[0]
+from diagnose import GRU, LSTM, MODES, message
 
 
 @pytest.mark.parametrize("mode", MODES)

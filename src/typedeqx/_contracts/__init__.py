@@ -16,6 +16,7 @@ from ._layer_error import argument_error as argument_error
 from ._module_path import locate_module as locate_module
 from ._module_path import located as located
 from ._module_path import module_location as module_location
+from ._paths import copy_path as copy_path
 from ._paths import module_paths as module_paths
 from ._paths import reroot as reroot
 from ._paths import stand_in as stand_in

@@ -5,8 +5,9 @@ the innermost module it was raised for (`origin`). When a call's check fails,
 `locate` walks the Python stack, outermost frame first, for a `self` that is a
 Module holding that object among its fields (found by identity, through lists,
 tuples, dicts and unchecked modules; a copy `vmap` made of a module it does not
-map, by its structure and very arrays), and roots the path there; so unchecked parents
-count too, eagerly and while tracing under `filter_jit` or `filter_vmap`. Every
+map, by its structure and very arrays: `copy_path`), and roots the path there;
+so unchecked parents count too, eagerly and while tracing under `filter_jit` or
+`filter_vmap`. Every
 enclosing checked call the error then passes through calls `relocate`, which only
 adds an outer module the stack walk could not see into (across a `jit` boundary).
 All of this costs nothing unless an error is raised.
@@ -150,7 +151,7 @@ def _array_leaves(tree: Any) -> list[Any]:
     ]
 
 
-def _copied(outer: Any, member: Any) -> str | None:
+def copy_path(outer: Any, member: Any) -> str | None:
     """The path in `outer` of the one module that `member` cannot be told apart
     from: the same type and tree structure, and the very same array objects. Such
     a copy is what `vmap` passes a module it does not map (`in_axes=None`), or
@@ -252,7 +253,7 @@ def _lift(where: _Location, frames: list[FrameType]) -> bool:
             continue
         found = find(outer, current)
         if found is None:
-            found = _copied(outer, current)
+            found = copy_path(outer, current)
         if found is None and not where.note:
             stacked = _stacked(outer, current)
             if stacked is not None:

@@ -33,6 +33,7 @@ from .._contracts import (
     ShapeError,
     call_dimensions,
     checks_enabled,
+    copy_path,
     describe,
     module_paths,
 )
@@ -94,20 +95,6 @@ def _text(value: Any, names: tuple[str, ...] | None = None) -> str | None:
     return f"({shown}{', ...' if len(leaves) > 4 else ''})"
 
 
-def _arrays(tree: Any) -> list[Any]:
-    return [x for x in jtu.tree_leaves(tree) if _is_array(x)]
-
-
-def _holds(module: Any, arrays: list[Any]) -> bool:
-    """Whether `module`'s arrays are the very objects `arrays`, in order."""
-    mine = _arrays(module)
-    return (
-        bool(mine)
-        and len(mine) == len(arrays)
-        and all(a is b for a, b in zip(mine, arrays))
-    )
-
-
 def _stacked(obj: Any, candidate: Any) -> int | None:
     """`n` if `candidate` is `obj` with one extra leading axis of size `n` on every
     array (0 when the arrays have the same shapes), else `None`."""
@@ -132,6 +119,7 @@ class Recorder:
     """The rows of one dry run, filled in as the traced model calls its modules."""
 
     def __init__(self, root: Any) -> None:
+        self.root = root
         self.rows: list[Row] = []
         self.stack: list[tuple[Any, Row | None, str, int | None]] = []
         self.modules = list(module_paths(root))
@@ -167,25 +155,21 @@ class Recorder:
         return self._rebuilt(obj) or (type(obj).__name__, None, None)
 
     def _rebuilt(self, obj: Any) -> tuple[str, Any, int | None] | None:
-        """A module of the model that `obj` was rebuilt from: one of the same
-        structure holding the very same arrays (passed through `vmap` unmapped;
-        see `_contracts/_paths._copied`), else one that `obj` is a
-        slice of (`lax.scan`, `vmap`) or a copy of; `None` unless exactly one
-        fits, so that two modules of the same shapes are never confused."""
-        arrays = _arrays(obj)
-        candidates = [(p, m) for p, m in self.modules if type(m) is type(obj)]
-        structure: Any = jtu.tree_structure(obj)
-        holding = [
-            (p, m)
-            for p, m in candidates
-            if _holds(m, arrays) and jtu.tree_structure(m) == structure
-        ]
-        if len(holding) == 1:
-            return holding[0][0], holding[0][1], None
+        """A module of the model that `obj` was rebuilt from: the one it cannot be
+        told apart from (a copy `vmap` passes of a module it does not map; see
+        `_contracts/_paths.py`), else the one it is a slice of (`lax.scan`,
+        `vmap`); `None` unless exactly one fits, so that two modules of the same
+        shapes are never confused."""
+        copied = copy_path(self.root, obj)
+        if copied is not None:
+            path = type(self.root).__name__ + copied
+            return path, self.by_path.get(path), None
         stacked = [
-            (p, m, n) for p, m in candidates if (n := _stacked(obj, m)) is not None
+            (p, m, n)
+            for p, m in self.modules
+            if type(m) is type(obj) and (n := _stacked(obj, m)) is not None
         ]
-        if holding or len(stacked) != 1:
+        if len(stacked) != 1:
             return None
         path, module, n = stacked[0]
         return path, module, n or None
